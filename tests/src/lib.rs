@@ -1,1 +1,26 @@
-//! placeholder
+//! Switchyard's test support: local mock servers for provider APIs, shared by the end-to-end
+//! tests, the contract behaviour suites and demo binaries.
+//!
+//! A tour of the modules:
+//!
+//! - [`mock`]: the tiny server harness every mock runs on ([`mock::MockServer`], bound to
+//!   `127.0.0.1:0`, stopped on drop) and the request record they share.
+//! - [`mock::posthog`]: [`mock::posthog::MockPostHog`], PostHog's ingestion (capture) API with
+//!   the real server's validation, recording and failure injection.
+//! - [`mock::recorder`]: [`mock::recorder::MockRecorder`], a generic endpoint that records every
+//!   request and answers whatever it is told to (status, headers, redirects).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use switchyard_tests::mock::posthog::MockPostHog;
+//!
+//! # async fn demo() -> Result<(), switchyard_tests::mock::MockError> {
+//! let posthog = MockPostHog::start("phc_test").await;
+//! // ... point an adapter at posthog.base_url() and make it capture two events ...
+//! let events = posthog.wait_for_events(2, Duration::from_secs(5)).await?;
+//! assert_eq!(events[0].event, "signed_up");
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod mock;
