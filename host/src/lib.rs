@@ -1,1 +1,46 @@
-//! placeholder
+//! Switchyard's embeddable host: loads provider adapters as Wasm components per tenant and
+//! grants each only what its binding allows.
+//!
+//! A tour of the modules:
+//! - [`runtime`]: the engine, the bindings of every tenant, the call path, hot swap, shutdown.
+//! - [`config`]: the TOML file and [`BindingSpec`], the Rust API for a binding.
+//! - [`outbound`]: the outbound-HTTP allowlist and the `wasi:http` hook enforcing it.
+//! - [`credentials`]: secrets read by the host and injected into requests; never in the guest.
+//! - [`limits`]: per-call deadline and per-instance memory cap.
+//! - [`buffer`]: host-held storage for accepted, undelivered work (survives traps and swaps).
+//! - [`services`]: typed clients per contract ([`services::analytics::Analytics`]).
+//! - [`bindings`]: the `bindgen!` output, generated from `wit/`.
+//!
+//! ```no_run
+//! use switchyard_host::{BindingSpec, ComponentSource, Runtime, Service};
+//! use switchyard_host::services::analytics::Event;
+//!
+//! # async fn demo() -> Result<(), switchyard_host::Error> {
+//! let spec = BindingSpec::new(ComponentSource::path("target/components/analytics-posthog.wasm"))
+//!     .config("host", "https://us.i.posthog.com")
+//!     .allow("https://us.i.posthog.com")?;
+//! let rt = Runtime::builder().binding("acme", Service::Analytics, spec).build().await?;
+//! rt.analytics("acme")?.track(&Event::new("signed_up", "user-1")).await?;
+//! rt.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod binding;
+pub mod bindings;
+pub mod buffer;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod limits;
+pub mod outbound;
+pub mod runtime;
+pub mod service;
+pub mod services;
+pub mod state;
+
+pub use config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions};
+pub use credentials::{CredentialConfig, Injection, SecretSource};
+pub use error::{Error, ErrorKind, ProviderError, Result};
+pub use limits::Limits;
+pub use runtime::{BindingInfo, Runtime, RuntimeBuilder, ShutdownReport, SwapReport};
+pub use service::Service;

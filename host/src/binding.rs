@@ -1,0 +1,232 @@
+//! A binding — (tenant, service) -> the component generation serving it — and hot swap.
+//!
+//! A [`Generation`] is one component with the configuration, outbound rules, limits and
+//! host-held buffer it serves with. Calls enter the binding's current generation and hold it
+//! until they end; a swap makes a new generation current, so new calls go to it while calls
+//! in flight finish on the old one, and the old one is drained (its buffer delivered by its
+//! own component) once idle. A generation whose drain fails stays in `retiring` and is
+//! drained again on every tick until its buffer is empty: nothing accepted is dropped.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::HeaderName;
+use tokio::sync::Notify;
+
+use crate::bindings::analytics;
+use crate::buffer::Buffer;
+use crate::config::{BindingSpec, ComponentSource};
+use crate::limits::Limits;
+use crate::outbound::OutboundRules;
+use crate::service::Service;
+use crate::state::CallState;
+
+/// A compiled component, validated against its contract, ready to instantiate.
+pub(crate) struct Loaded {
+    /// sha256 of the component bytes, hex.
+    pub digest: String,
+    /// The pre-instantiated component, typed by contract.
+    pub pre: ContractPre,
+}
+
+/// A component's pre-instance, by contract.
+pub(crate) enum ContractPre {
+    Analytics(analytics::AdapterPre<CallState>),
+}
+
+/// An instantiated component, by contract.
+pub(crate) enum ContractInstance {
+    Analytics(analytics::Adapter),
+}
+
+/// The modification stamp of a component file, to notice changes cheaply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    pub len: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl FileStamp {
+    pub fn of(path: &std::path::Path) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+/// One component serving a binding, with everything it serves with.
+pub(crate) struct Generation {
+    pub loaded: Arc<Loaded>,
+    pub source: ComponentSource,
+    pub adapter: Arc<str>,
+    pub rules: Arc<OutboundRules>,
+    pub forbidden: Arc<[HeaderName]>,
+    pub config: Arc<BTreeMap<String, String>>,
+    pub limits: Limits,
+    pub buffer: Arc<Buffer>,
+    pub loaded_at: SystemTime,
+    /// The component file's stamp when last looked at (for watching).
+    pub stamp: Mutex<Option<FileStamp>>,
+    /// Held by a tick or drain, so the two never overlap.
+    pub work: Arc<tokio::sync::Mutex<()>>,
+    inflight: AtomicUsize,
+    idle: Notify,
+}
+
+impl Generation {
+    pub fn new(loaded: Arc<Loaded>, spec: &BindingSpec) -> Self {
+        let rules = OutboundRules {
+            allow: spec.allow.clone(),
+            credentials: spec.credentials.clone(),
+        };
+        let forbidden: Arc<[HeaderName]> = rules.forbidden_headers().into();
+        let stamp = match &spec.component {
+            ComponentSource::Path(p) => FileStamp::of(p),
+            ComponentSource::Bytes { .. } => None,
+        };
+        Generation {
+            loaded,
+            adapter: spec.component.name().into(),
+            source: spec.component.clone(),
+            rules: Arc::new(rules),
+            forbidden,
+            config: Arc::new(spec.config.clone()),
+            limits: spec.limits,
+            buffer: Arc::new(Buffer::new(
+                spec.limits.buffer_items,
+                spec.limits.buffer_mib.saturating_mul(1024 * 1024),
+            )),
+            loaded_at: SystemTime::now(),
+            stamp: Mutex::new(stamp),
+            work: Arc::new(tokio::sync::Mutex::new(())),
+            inflight: AtomicUsize::new(0),
+            idle: Notify::new(),
+        }
+    }
+
+    /// The same binding with another component: configuration, rules and limits carried over.
+    pub fn spec(&self) -> BindingSpec {
+        BindingSpec {
+            component: self.source.clone(),
+            config: (*self.config).clone(),
+            allow: self.rules.allow.clone(),
+            credentials: self.rules.credentials.clone(),
+            limits: self.limits,
+        }
+    }
+
+    /// Marks a call in flight until the guard drops.
+    pub fn enter(self: &Arc<Self>) -> InFlight {
+        self.inflight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.clone())
+    }
+
+    /// Waits until no call is in flight.
+    pub async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.inflight.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Calls in flight now.
+    pub fn inflight(&self) -> usize {
+        self.inflight.load(Ordering::SeqCst)
+    }
+
+    /// Seconds since the Unix epoch at load.
+    pub fn loaded_at_unix(&self) -> u64 {
+        self.loaded_at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+/// A call's hold on a generation.
+pub(crate) struct InFlight(pub Arc<Generation>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.inflight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// (tenant, service) and the generations serving it.
+pub(crate) struct Binding {
+    pub tenant: Arc<str>,
+    pub service: Service,
+    current: RwLock<Arc<Generation>>,
+    retiring: Mutex<Vec<Arc<Generation>>>,
+    /// One swap at a time per binding.
+    pub swap_lock: tokio::sync::Mutex<()>,
+}
+
+impl Binding {
+    pub fn new(tenant: &str, service: Service, generation: Generation) -> Self {
+        Binding {
+            tenant: tenant.into(),
+            service,
+            current: RwLock::new(Arc::new(generation)),
+            retiring: Mutex::new(Vec::new()),
+            swap_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Enters the current generation for one call.
+    pub fn enter(&self) -> InFlight {
+        // Entering under the read lock means a swap (write lock) can never miss a call that
+        // picked the old generation.
+        let current = self.current.read().unwrap_or_else(|p| p.into_inner());
+        current.enter()
+    }
+
+    /// The current generation.
+    pub fn current(&self) -> Arc<Generation> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Makes `next` current; returns the generation it replaced.
+    pub fn replace(&self, next: Generation) -> Arc<Generation> {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut *current, Arc::new(next))
+    }
+
+    /// Generations replaced but not yet fully drained.
+    pub fn retiring(&self) -> Vec<Arc<Generation>> {
+        self.retiring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Keeps `generation` to be drained again later.
+    pub fn retire(&self, generation: Arc<Generation>) {
+        self.retiring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(generation);
+    }
+
+    /// Forgets retiring generations that are empty and idle.
+    pub fn forget_drained(&self) {
+        self.retiring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|g| !(g.buffer.is_empty() && g.inflight() == 0));
+    }
+}

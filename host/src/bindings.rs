@@ -1,0 +1,43 @@
+//! Every `bindgen!` call of the host, generated from `wit/` (the single source of truth).
+//!
+//! `base` holds the interfaces every adapter world shares (shared types, the log, config and
+//! buffer imports, the lifecycle export); each contract module reuses them through `with`, so
+//! one Rust type stands for each WIT type whatever the contract.
+
+/// The `switchyard:adapter/base` world: shared types and the capabilities every adapter gets.
+pub mod base {
+    wasmtime::component::bindgen!({
+        path: [
+            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
+            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
+            "../wit/types", "../wit/adapter",
+        ],
+        world: "switchyard:adapter/base@0.1.0",
+        exports: { default: async },
+        with: {
+            "wasi": wasmtime_wasi::p2::bindings,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+        },
+    });
+}
+
+/// The `switchyard:analytics/adapter` world.
+pub mod analytics {
+    wasmtime::component::bindgen!({
+        path: [
+            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
+            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
+            "../wit/types", "../wit/adapter", "../wit/analytics",
+        ],
+        world: "switchyard:analytics/adapter@0.1.0",
+        exports: { default: async },
+        with: {
+            "wasi": wasmtime_wasi::p2::bindings,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "switchyard:types": crate::bindings::base::switchyard::types,
+            "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
+            "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
+            "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
+        },
+    });
+}

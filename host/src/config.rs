@@ -1,0 +1,322 @@
+//! Configuration: the TOML file and the Rust API's [`BindingSpec`].
+//!
+//! ```toml
+//! [runtime]
+//! pooling = true            # pooling instance allocator (see RuntimeOptions)
+//! watch = true              # hot-swap a binding when its component file changes
+//!
+//! [tenants.acme.analytics]
+//! component = "../target/components/analytics-posthog.wasm"  # relative to this file
+//! allow = ["https://us.i.posthog.com"]
+//! config = { host = "https://us.i.posthog.com", flush_at = 20 }
+//! limits = { deadline_ms = 10000, memory_mib = 64 }
+//! credentials = [
+//!   { host = "https://us.i.posthog.com", inject = "json-body", field = "api_key", secret = { env = "POSTHOG_API_KEY" } },
+//! ]
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::credentials::{Credential, CredentialConfig};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::outbound::Target;
+use crate::service::Service;
+
+/// A whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Runtime-wide options.
+    #[serde(default)]
+    pub runtime: RuntimeOptions,
+    /// Tenant name -> service name -> binding.
+    #[serde(default)]
+    pub tenants: BTreeMap<String, BTreeMap<String, BindingConfig>>,
+}
+
+/// Runtime-wide options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeOptions {
+    /// Use wasmtime's pooling instance allocator (faster instantiation, memory reserved up front).
+    pub pooling: bool,
+    /// How many instances may run at once with pooling.
+    pub max_instances: u32,
+    /// The largest `limits.memory_mib` a binding may ask for.
+    pub max_memory_mib: u64,
+    /// Watch component files and hot-swap a binding when its file changes.
+    pub watch: bool,
+    /// How often component files are checked, in milliseconds.
+    pub watch_interval_ms: u64,
+    /// How often bindings with buffered work get a `lifecycle.tick`, in milliseconds.
+    pub tick_interval_ms: u64,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            pooling: true,
+            max_instances: 1000,
+            max_memory_mib: 256,
+            watch: false,
+            watch_interval_ms: 500,
+            tick_interval_ms: 250,
+        }
+    }
+}
+
+impl RuntimeOptions {
+    /// The tick interval as a duration.
+    pub fn tick_interval(&self) -> Duration {
+        Duration::from_millis(self.tick_interval_ms.max(10))
+    }
+
+    /// The watch interval as a duration.
+    pub fn watch_interval(&self) -> Duration {
+        Duration::from_millis(self.watch_interval_ms.max(50))
+    }
+}
+
+/// One binding as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingConfig {
+    /// The component file, relative to the configuration file.
+    pub component: PathBuf,
+    /// Outbound targets, `scheme://host[:port]`.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// The adapter's configuration: strings, numbers or booleans.
+    #[serde(default)]
+    pub config: BTreeMap<String, toml::Value>,
+    /// Credentials the host injects.
+    #[serde(default)]
+    pub credentials: Vec<CredentialConfig>,
+    /// Limits of every call.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Where a component comes from.
+#[derive(Debug, Clone)]
+pub enum ComponentSource {
+    /// A `.wasm` file; watched for changes when the runtime watches.
+    Path(PathBuf),
+    /// Bytes in memory (an upload), with a name for logs.
+    Bytes {
+        /// The adapter's name in logs.
+        name: String,
+        /// The component.
+        bytes: Arc<[u8]>,
+    },
+}
+
+impl ComponentSource {
+    /// A component file.
+    pub fn path(p: impl Into<PathBuf>) -> Self {
+        ComponentSource::Path(p.into())
+    }
+
+    /// The adapter name: the file stem, or the given name.
+    pub fn name(&self) -> String {
+        match self {
+            ComponentSource::Path(p) => p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string()),
+            ComponentSource::Bytes { name, .. } => name.clone(),
+        }
+    }
+
+    /// Reads the component's bytes.
+    pub fn read(&self) -> Result<Arc<[u8]>> {
+        match self {
+            ComponentSource::Path(p) => {
+                std::fs::read(p)
+                    .map(Arc::from)
+                    .map_err(|source| Error::ReadComponent {
+                        path: p.clone(),
+                        source,
+                    })
+            }
+            ComponentSource::Bytes { bytes, .. } => Ok(bytes.clone()),
+        }
+    }
+}
+
+/// Everything a binding needs: (tenant, service) -> this.
+#[derive(Debug, Clone)]
+pub struct BindingSpec {
+    /// The adapter component.
+    pub component: ComponentSource,
+    /// The adapter's configuration.
+    pub config: BTreeMap<String, String>,
+    /// Outbound targets the adapter may reach.
+    pub allow: Vec<Target>,
+    /// Credentials injected into requests to their targets.
+    pub credentials: Vec<Credential>,
+    /// Limits of every call.
+    pub limits: Limits,
+}
+
+impl BindingSpec {
+    /// A binding of `component` with no configuration, no outbound access and default limits.
+    pub fn new(component: ComponentSource) -> Self {
+        BindingSpec {
+            component,
+            config: BTreeMap::new(),
+            allow: Vec::new(),
+            credentials: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Sets one configuration key.
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(key.into(), value.into());
+        self
+    }
+
+    /// Allows outbound requests to `scheme://host[:port]`.
+    pub fn allow(mut self, target: &str) -> Result<Self> {
+        self.allow
+            .push(Target::parse(target).map_err(|m| Error::config(format!("allow: {m}")))?);
+        Ok(self)
+    }
+
+    /// Adds a credential.
+    pub fn credential(mut self, cfg: &CredentialConfig) -> Result<Self> {
+        self.credentials.push(
+            Credential::from_config(cfg).map_err(|m| Error::config(format!("credentials: {m}")))?,
+        );
+        Ok(self)
+    }
+
+    /// Sets the limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Builds a spec from a file's binding, resolving paths against `base_dir` and reading secrets.
+    pub fn from_config(cfg: &BindingConfig, base_dir: &Path, origin: &str) -> Result<Self> {
+        let err = |message: String| Error::Config {
+            origin: origin.to_string(),
+            message,
+        };
+        let component = if cfg.component.is_absolute() {
+            cfg.component.clone()
+        } else {
+            base_dir.join(&cfg.component)
+        };
+        let mut config = BTreeMap::new();
+        for (k, v) in &cfg.config {
+            let s = match v {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    return Err(err(format!(
+                        "config.{k} must be a string, number or boolean, not {}",
+                        other.type_str()
+                    )))
+                }
+            };
+            config.insert(k.clone(), s);
+        }
+        let allow = cfg
+            .allow
+            .iter()
+            .map(|a| Target::parse(a).map_err(|m| err(format!("allow: {m}"))))
+            .collect::<Result<Vec<_>>>()?;
+        let credentials = cfg
+            .credentials
+            .iter()
+            .map(|c| Credential::from_config(c).map_err(|m| err(format!("credentials: {m}"))))
+            .collect::<Result<Vec<_>>>()?;
+        for c in &credentials {
+            if !allow.iter().any(|a| a.matches(&c.target)) {
+                return Err(err(format!(
+                    "credentials: target {} is not in allow, so the credential could never be sent",
+                    c.target
+                )));
+            }
+        }
+        cfg.limits.validate().map_err(err)?;
+        Ok(BindingSpec {
+            component: ComponentSource::Path(component),
+            config,
+            allow,
+            credentials,
+            limits: cfg.limits,
+        })
+    }
+}
+
+impl FileConfig {
+    /// Parses a configuration from TOML text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let cfg: FileConfig = toml::from_str(text).map_err(|e| Error::Config {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        for (tenant, services) in &cfg.tenants {
+            if tenant.is_empty() {
+                return Err(Error::Config {
+                    origin: origin.into(),
+                    message: "a tenant name is empty".into(),
+                });
+            }
+            for service in services.keys() {
+                service.parse::<Service>().map_err(|_| Error::Config {
+                    origin: origin.to_string(),
+                    message: format!(
+                        "tenants.{tenant}.{service}: unknown service; expected one of {}",
+                        Service::ALL.map(|s| s.as_str()).join(", ")
+                    ),
+                })?;
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            origin: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Every binding as a spec, resolving paths against `base_dir` and reading secrets.
+    pub fn bindings(
+        &self,
+        base_dir: &Path,
+        origin: &str,
+    ) -> Result<Vec<(String, Service, BindingSpec)>> {
+        let mut out = Vec::new();
+        for (tenant, services) in &self.tenants {
+            for (service, cfg) in services {
+                let svc: Service = service.parse().map_err(|m: String| Error::Config {
+                    origin: origin.into(),
+                    message: m,
+                })?;
+                let at = format!("{origin} [tenants.{tenant}.{service}]");
+                out.push((
+                    tenant.clone(),
+                    svc,
+                    BindingSpec::from_config(cfg, base_dir, &at)?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+}

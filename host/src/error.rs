@@ -1,0 +1,180 @@
+//! The host's error type: what can go wrong loading, configuring and calling adapters.
+//!
+//! One enum rather than one per module, so an embedding app matches on a single type; each
+//! variant names the tenant, service or file involved. A provider's own failure is not a host
+//! error: it arrives as [`ProviderError`], the contract's `error` record, inside
+//! [`Error::Provider`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::bindings::base::switchyard::types::types as wit;
+
+/// Everything a Switchyard host operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration file or value is invalid.
+    #[error("configuration error in {origin}: {message}")]
+    Config {
+        /// Where the bad value came from: a file (with line) or `the Rust API`.
+        origin: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A secret named by the configuration could not be read.
+    #[error("secret for tenant '{tenant}' service '{service}' unavailable: {message}")]
+    Secret {
+        tenant: String,
+        service: String,
+        message: String,
+    },
+    /// No tenant by that name.
+    #[error("unknown tenant '{0}'")]
+    UnknownTenant(String),
+    /// The tenant has no binding for that service.
+    #[error("tenant '{tenant}' has no binding for service '{service}'")]
+    UnknownBinding { tenant: String, service: String },
+    /// The service name is not one of Switchyard's contracts (or not implemented yet).
+    #[error("unknown service '{0}'")]
+    UnknownService(String),
+    /// A component file could not be read.
+    #[error("cannot read component {path}: {source}")]
+    ReadComponent {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A component could not be compiled or does not implement its binding's contract.
+    #[error("component '{component}' refused for service '{service}': {message}")]
+    InvalidComponent {
+        component: String,
+        service: String,
+        message: String,
+    },
+    /// The call ran past its binding's deadline and was stopped.
+    #[error("call to {tenant}/{service}.{function} stopped at its deadline of {deadline:?}")]
+    Deadline {
+        tenant: String,
+        service: String,
+        function: String,
+        deadline: Duration,
+    },
+    /// The adapter tried to grow its memory past the binding's cap.
+    #[error(
+        "call to {tenant}/{service}.{function} stopped: memory cap of {cap_bytes} bytes reached"
+    )]
+    MemoryLimit {
+        tenant: String,
+        service: String,
+        function: String,
+        cap_bytes: u64,
+    },
+    /// The adapter trapped (a panic, an invalid operation).
+    #[error("adapter for {tenant}/{service} trapped in {function}: {message}")]
+    Trap {
+        tenant: String,
+        service: String,
+        function: String,
+        message: String,
+    },
+    /// The host is shutting down and takes no new calls.
+    #[error("the host is shutting down")]
+    ShuttingDown,
+    /// The provider (or the adapter, on its behalf) answered with the contract's error.
+    #[error("{0}")]
+    Provider(ProviderError),
+    /// An unexpected wasmtime failure.
+    #[error("wasmtime: {0}")]
+    Wasmtime(String),
+}
+
+impl Error {
+    /// A configuration error coming from the Rust API rather than a file.
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            origin: "the Rust API".into(),
+            message: message.into(),
+        }
+    }
+
+    /// The contract error, when this is one.
+    pub fn provider(&self) -> Option<&ProviderError> {
+        match self {
+            Error::Provider(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The contract's `error-kind`, on the host side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    InvalidInput,
+    NotFound,
+    Conflict,
+    Unauthorized,
+    Denied,
+    RateLimited,
+    Unavailable,
+    Timeout,
+    Unsupported,
+    TooLarge,
+    Internal,
+}
+
+/// The contract's `error` record: a failure reported by the adapter or its provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{kind:?}: {message}")]
+pub struct ProviderError {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// Whether retrying the same call later may succeed.
+    pub retryable: bool,
+    /// A message naming what was wrong.
+    pub message: String,
+    /// The provider's own error code.
+    pub provider_code: Option<String>,
+    /// The provider's own error message.
+    pub provider_message: Option<String>,
+    /// How long the provider asked us to wait before retrying.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl From<wit::Error> for ProviderError {
+    fn from(e: wit::Error) -> Self {
+        use wit::ErrorKind as K;
+        let kind = match e.kind {
+            K::InvalidInput => ErrorKind::InvalidInput,
+            K::NotFound => ErrorKind::NotFound,
+            K::Conflict => ErrorKind::Conflict,
+            K::Unauthorized => ErrorKind::Unauthorized,
+            K::Denied => ErrorKind::Denied,
+            K::RateLimited => ErrorKind::RateLimited,
+            K::Unavailable => ErrorKind::Unavailable,
+            K::Timeout => ErrorKind::Timeout,
+            K::Unsupported => ErrorKind::Unsupported,
+            K::TooLarge => ErrorKind::TooLarge,
+            K::Internal => ErrorKind::Internal,
+        };
+        ProviderError {
+            kind,
+            retryable: e.retryable,
+            message: e.message,
+            provider_code: e.provider_code,
+            provider_message: e.provider_message,
+            retry_after_ms: e.retry_after_ms,
+        }
+    }
+}
+
+impl From<wit::Error> for Error {
+    fn from(e: wit::Error) -> Self {
+        Error::Provider(e.into())
+    }
+}
+
+/// Shorthand for results of host operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,121 @@
+//! Per-binding limits: a wall-clock deadline per call and a memory cap per instance.
+//!
+//! The deadline is enforced twice: epoch interruption stops a guest that computes without end,
+//! and a timer stops a call that waits without end inside the host (a slow provider). The
+//! memory cap is a [`wasmtime::ResourceLimiter`] that remembers it was hit, so a trap it causes
+//! is reported as [`crate::Error::MemoryLimit`] rather than a generic trap.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How long one epoch tick lasts; deadlines are rounded up to whole ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits that apply to every call of one binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Wall-clock deadline of one call, in milliseconds (`deadline_ms`).
+    pub deadline_ms: u64,
+    /// The most linear memory one instance may grow to, in MiB (`memory_mib`).
+    pub memory_mib: u64,
+    /// The most items the binding's host-held buffer keeps (`buffer_items`).
+    pub buffer_items: usize,
+    /// The most bytes the binding's host-held buffer keeps (`buffer_mib`, in MiB).
+    pub buffer_mib: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline_ms: 10_000,
+            memory_mib: 64,
+            buffer_items: 10_000,
+            buffer_mib: 64,
+        }
+    }
+}
+
+impl Limits {
+    /// The deadline as a duration.
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.deadline_ms)
+    }
+
+    /// The memory cap in bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_mib.saturating_mul(1024 * 1024)
+    }
+
+    /// The deadline in epoch ticks, rounded up, at least one.
+    pub fn deadline_ticks(&self) -> u64 {
+        let tick = EPOCH_TICK.as_millis() as u64;
+        self.deadline_ms.div_ceil(tick).max(1)
+    }
+
+    /// Checks the values make sense, naming the bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.deadline_ms == 0 {
+            return Err("limits.deadline_ms must be greater than 0".into());
+        }
+        if self.memory_mib == 0 {
+            return Err("limits.memory_mib must be greater than 0".into());
+        }
+        if self.buffer_items == 0 || self.buffer_mib == 0 {
+            return Err("limits.buffer_items and limits.buffer_mib must be greater than 0".into());
+        }
+        Ok(())
+    }
+}
+
+/// Caps one instance's memory and remembers whether the cap was what stopped it.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    cap: u64,
+    hit: bool,
+}
+
+impl MemoryLimiter {
+    /// A limiter allowing `cap` bytes of linear memory.
+    pub fn new(cap: u64) -> Self {
+        MemoryLimiter { cap, hit: false }
+    }
+
+    /// Whether a growth past the cap was refused.
+    pub fn hit(&self) -> bool {
+        self.hit
+    }
+
+    /// The cap in bytes.
+    pub fn cap(&self) -> u64 {
+        self.cap
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.cap {
+            self.hit = true;
+            return Err(wasmtime::Error::msg(format!(
+                "memory cap of {} bytes reached (asked for {desired})",
+                self.cap
+            )));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}

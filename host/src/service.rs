@@ -1,0 +1,78 @@
+//! The nine Switchyard services, each a WIT contract under `wit/<service>/`.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A service contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    /// `switchyard:storage`.
+    Storage,
+    /// `switchyard:notification`.
+    Notification,
+    /// `switchyard:analytics`.
+    Analytics,
+    /// `switchyard:search`.
+    Search,
+    /// `switchyard:email`.
+    Email,
+    /// `switchyard:payment`.
+    Payment,
+    /// `switchyard:logging`.
+    Logging,
+    /// `switchyard:messaging`.
+    Messaging,
+    /// `switchyard:monitoring`.
+    Monitoring,
+}
+
+impl Service {
+    /// Every service.
+    pub const ALL: [Service; 9] = [
+        Service::Storage,
+        Service::Notification,
+        Service::Analytics,
+        Service::Search,
+        Service::Email,
+        Service::Payment,
+        Service::Logging,
+        Service::Messaging,
+        Service::Monitoring,
+    ];
+
+    /// The service's name, as in configuration and URLs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Service::Storage => "storage",
+            Service::Notification => "notification",
+            Service::Analytics => "analytics",
+            Service::Search => "search",
+            Service::Email => "email",
+            Service::Payment => "payment",
+            Service::Logging => "logging",
+            Service::Messaging => "messaging",
+            Service::Monitoring => "monitoring",
+        }
+    }
+
+    /// Whether this version of the host has the service's contract.
+    pub fn has_contract(&self) -> bool {
+        matches!(self, Service::Analytics)
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Service {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Service::ALL
+            .into_iter()
+            .find(|svc| svc.as_str() == s)
+            .ok_or_else(|| format!("unknown service '{s}'"))
+    }
+}

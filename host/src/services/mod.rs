@@ -1,0 +1,3 @@
+//! Typed clients, one per service contract, over a tenant's binding.
+
+pub mod analytics;
