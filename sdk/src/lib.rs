@@ -1,0 +1,78 @@
+//! # switchyard-sdk
+//!
+//! What a Switchyard provider adapter depends on. An adapter is a Rust crate compiled to a
+//! WebAssembly component that implements one service contract (analytics, storage...)
+//! for one provider; the Switchyard host loads it per tenant in a sandbox where the only
+//! way out is what the contract's world imports:
+//!
+//! - [`http`]: outbound HTTP through the host, which enforces the binding's allowlist and
+//!   injects the provider's credentials (the adapter never holds a secret);
+//! - [`config`]: the binding's non-secret configuration;
+//! - [`buffer`]: host-held storage for accepted, undelivered work (survives traps and
+//!   hot swaps);
+//! - [`log`]: structured records into the host's tracing pipeline;
+//! - [`time`] and [`retry`]: wall clock, RFC 3339, UUID v7, backoff with jitter, over
+//!   `wasi:clocks` and `wasi:random`.
+//!
+//! [`types`] holds the shared contract types ([`types::Error`], [`types::HealthStatus`],
+//! [`types::Timestamp`]...), one Rust type in every contract; [`error`] adds constructors
+//! to the error. Each contract has a module with its trait and an export macro:
+//! [`analytics`] and [`export_analytics!`]; [`base`] and [`export_base!`] export the base
+//! world alone (lifecycle only, no contract).
+//!
+//! ## A minimal analytics adapter
+//!
+//! ```ignore
+//! use switchyard_sdk::analytics::{Analytics, Event, FlushReport, Identity, Lifecycle, PageView};
+//! use switchyard_sdk::http::Request;
+//! use switchyard_sdk::types::{Error, HealthStatus};
+//! use switchyard_sdk::{config, log};
+//!
+//! struct Echo;
+//!
+//! impl Analytics for Echo {
+//!     fn track(event: Event) -> Result<(), Error> {
+//!         let endpoint = config::require("endpoint")?;
+//!         Request::post(endpoint)
+//!             .json(&serde_json::json!({"event": event.name, "user": event.distinct_id}))
+//!             .send()?
+//!             .error_for_status()?;
+//!         log::debug("event sent", &[("event", &event.name)]);
+//!         Ok(())
+//!     }
+//!     fn page(_: PageView) -> Result<(), Error> { Ok(()) }
+//!     fn identify(_: Identity) -> Result<(), Error> { Ok(()) }
+//!     fn alias(_: String, _: String) -> Result<(), Error> { Ok(()) }
+//!     fn flush() -> Result<FlushReport, Error> { Ok(FlushReport { sent: 0, pending: 0 }) }
+//!     fn health() -> Result<HealthStatus, Error> { Ok(HealthStatus { ok: true, detail: "ok".into() }) }
+//! }
+//!
+//! impl Lifecycle for Echo {
+//!     fn tick() -> Result<(), Error> { Ok(()) }
+//!     fn drain() -> Result<(), Error> { Ok(()) }
+//! }
+//!
+//! switchyard_sdk::export_analytics!(Echo);
+//! ```
+//!
+//! Build it with `make adapters` (see the SDK's README): the crate is a `cdylib` compiled
+//! for WebAssembly and turned into a component.
+#![warn(missing_docs)]
+
+pub mod analytics;
+pub mod base;
+pub mod buffer;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod log;
+pub mod retry;
+pub mod time;
+pub mod types;
+
+/// Exports a type implementing [`analytics::Analytics`] and [`analytics::Lifecycle`] as
+/// the component's analytics adapter: `switchyard_sdk::export_analytics!(MyAdapter);`.
+pub use switchyard_bindings_analytics::export_analytics;
+/// Exports a type implementing [`base::Lifecycle`] as a component of the base world (no
+/// contract): `switchyard_sdk::export_base!(MyType);`.
+pub use switchyard_bindings_base::export_base;

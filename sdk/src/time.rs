@@ -1,0 +1,78 @@
+//! Time and ids without an OS: the wall clock comes from `wasi:clocks/wall-clock`,
+//! randomness from `wasi:random` (`std::time::SystemTime::now()` does not exist on
+//! `wasm32-unknown-unknown`).
+
+use crate::types::Timestamp;
+
+/// The current time, from the host's wall clock.
+pub fn now() -> Timestamp {
+    let now = wasi::clocks::wall_clock::now();
+    Timestamp {
+        seconds: now.seconds,
+        nanoseconds: now.nanoseconds,
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_millis(ts: &Timestamp) -> u64 {
+    ts.seconds
+        .saturating_mul(1000)
+        .saturating_add(u64::from(ts.nanoseconds / 1_000_000))
+}
+
+/// RFC 3339 with milliseconds in UTC, as JavaScript's `toISOString()` writes it:
+/// `2024-03-15T14:30:00.000Z`. Times past year 9999 are clamped to the latest one chrono
+/// can represent.
+pub fn to_rfc3339_millis(ts: &Timestamp) -> String {
+    let seconds = i64::try_from(ts.seconds).unwrap_or(i64::MAX);
+    let dt = chrono::DateTime::from_timestamp(seconds, ts.nanoseconds.min(999_999_999))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A new UUID version 7 (time-ordered, as PostHog and most ingestion APIs expect), from the
+/// wall clock and `wasi:random`.
+pub fn uuid_v7() -> String {
+    uuid_v7_at(&now())
+}
+
+/// A UUID version 7 for the time `ts`, with random bits from `wasi:random`.
+pub fn uuid_v7_at(ts: &Timestamp) -> String {
+    let random = wasi::random::random::get_random_bytes(10);
+    let mut bytes = [0u8; 10];
+    for (dst, src) in bytes.iter_mut().zip(random.iter()) {
+        *dst = *src;
+    }
+    uuid_v7_from(unix_millis(ts), &bytes)
+}
+
+/// A UUID version 7 from a time in milliseconds and 10 random bytes (deterministic).
+pub fn uuid_v7_from(unix_millis: u64, random: &[u8; 10]) -> String {
+    uuid::Builder::from_unix_timestamp_millis(unix_millis, random)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_millis() {
+        let ts = Timestamp {
+            seconds: 1_710_513_000,
+            nanoseconds: 123_456_789,
+        };
+        assert_eq!(to_rfc3339_millis(&ts), "2024-03-15T14:30:00.123Z");
+        assert_eq!(unix_millis(&ts), 1_710_513_000_123);
+    }
+
+    #[test]
+    fn uuid_v7_shape() {
+        let id = uuid_v7_from(1_710_513_000_123, &[7; 10]);
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "7");
+        assert!(id.starts_with("018e4285-0ebb-7"), "{id}");
+    }
+}
