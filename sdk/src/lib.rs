@@ -11,7 +11,8 @@
 //! - [`buffer`]: host-held storage for accepted, undelivered work (survives traps and
 //!   hot swaps);
 //! - [`log`]: structured records into the host's tracing pipeline;
-//! - [`time`] and [`retry`]: wall clock, RFC 3339, UUID v7, backoff with jitter, over
+//! - [`time`], [`random`] and [`retry`]: wall clock, RFC 3339, UUID v7, randomness, backoff
+//!   with jitter, over
 //!   `wasi:clocks` and `wasi:random`.
 //!
 //! [`types`] holds the shared contract types ([`types::Error`], [`types::HealthStatus`],
@@ -66,6 +67,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod random;
 pub mod retry;
 pub mod time;
 pub mod types;

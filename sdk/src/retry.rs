@@ -78,7 +78,7 @@ pub fn retry<T>(
             Ok(value) => return Ok(value),
             Err(err) if !err.retryable || attempt >= policy.max_retries => return Err(err),
             Err(err) => {
-                let random = wasi::random::random::get_random_u64();
+                let random = crate::random::u64();
                 match policy.delay(attempt, random, err.retry_after_ms) {
                     Some(delay) => sleep(delay),
                     None => return Err(err),

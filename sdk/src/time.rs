@@ -38,7 +38,7 @@ pub fn uuid_v7() -> String {
 
 /// A UUID version 7 for the time `ts`, with random bits from `wasi:random`.
 pub fn uuid_v7_at(ts: &Timestamp) -> String {
-    let random = wasi::random::random::get_random_bytes(10);
+    let random = crate::random::bytes(10);
     let mut bytes = [0u8; 10];
     for (dst, src) in bytes.iter_mut().zip(random.iter()) {
         *dst = *src;
