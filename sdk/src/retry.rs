@@ -3,9 +3,10 @@
 //! Only errors with `retryable` set are retried (`rate-limited`, `unavailable`, `timeout`
 //! from the SDK's constructors and HTTP client). The delay before retry `n` (0-based) is
 //! random in `[0, min(max_delay, base_delay * 2^n)]`, or the provider's `retry_after_ms`
-//! when that is larger. A provider asking to wait longer than `max_delay` ends the retries
-//! at once: the error is returned so the caller can keep its work for later instead of
-//! blocking the call (the host's deadline would end it anyway).
+//! when that is larger (even beyond `max_delay`: the provider said when to come back). A
+//! provider asking to wait longer than [`MAX_RETRY_AFTER`] ends the retries at once: the
+//! error is returned so the caller can keep its work for later instead of blocking the call
+//! (the host's deadline would end it anyway).
 //!
 //! ```ignore
 //! use switchyard_sdk::retry::{retry, RetryPolicy};
@@ -16,6 +17,9 @@ use core::time::Duration;
 
 use crate::types::Error;
 
+/// The longest `retry_after_ms` a retry waits for; a longer one ends the retries.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// How often and how long to retry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -23,7 +27,8 @@ pub struct RetryPolicy {
     pub max_retries: u32,
     /// The backoff ceiling of the first retry; it doubles with every retry.
     pub base_delay: Duration,
-    /// The largest backoff, and the longest `retry_after_ms` honoured.
+    /// The largest backoff (a provider's `retry_after_ms` may be longer, up to
+    /// [`MAX_RETRY_AFTER`]).
     pub max_delay: Duration,
 }
 
@@ -49,7 +54,8 @@ impl RetryPolicy {
     }
 
     /// The delay before retry `attempt` given a random value (full jitter) and the
-    /// provider's `retry_after_ms`; `None` when the provider asks for more than `max_delay`.
+    /// provider's `retry_after_ms`; `None` when the provider asks for more than
+    /// [`MAX_RETRY_AFTER`].
     pub fn delay(
         &self,
         attempt: u32,
@@ -59,7 +65,7 @@ impl RetryPolicy {
         let ceiling = self.ceiling(attempt).as_millis() as u64;
         let jittered = Duration::from_millis(random % ceiling.saturating_add(1));
         match retry_after_ms.map(Duration::from_millis) {
-            Some(after) if after > self.max_delay => None,
+            Some(after) if after > MAX_RETRY_AFTER => None,
             Some(after) => Some(after.max(jittered)),
             None => Some(jittered),
         }
@@ -110,6 +116,7 @@ mod tests {
         assert_eq!(p.ceiling(40), Duration::from_secs(10));
         assert!(p.delay(1, u64::MAX, None).unwrap() <= Duration::from_millis(1000));
         assert_eq!(p.delay(0, 0, Some(3000)), Some(Duration::from_millis(3000)));
-        assert_eq!(p.delay(0, 0, Some(60_000)), None);
+        assert_eq!(p.delay(0, 0, Some(30_000)), Some(Duration::from_secs(30)));
+        assert_eq!(p.delay(0, 0, Some(61_000)), None);
     }
 }
