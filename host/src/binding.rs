@@ -27,6 +27,8 @@ use crate::state::CallState;
 pub(crate) struct Loaded {
     /// sha256 of the component bytes, hex.
     pub digest: String,
+    /// The compiled component, for its types.
+    pub component: wasmtime::component::Component,
     /// The pre-instantiated component, typed by contract.
     pub pre: ContractPre,
 }
@@ -39,6 +41,12 @@ pub(crate) enum ContractPre {
 /// An instantiated component, by contract.
 pub(crate) enum ContractInstance {
     Analytics(analytics::Adapter),
+}
+
+/// An instance: raw, for calls by name, and typed by contract.
+pub(crate) struct Instantiated {
+    pub raw: wasmtime::component::Instance,
+    pub contract: ContractInstance,
 }
 
 /// The modification stamp of a component file, to notice changes cheaply.

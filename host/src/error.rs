@@ -39,6 +39,16 @@ pub enum Error {
     /// The service name is not one of Switchyard's contracts (or not implemented yet).
     #[error("unknown service '{0}'")]
     UnknownService(String),
+    /// The contract has no function by that name.
+    #[error("service '{service}' has no function '{function}'; it has: {}", known.join(", "))]
+    UnknownFunction {
+        service: String,
+        function: String,
+        known: Vec<String>,
+    },
+    /// The arguments of a call by name do not fit the function's WIT signature.
+    #[error("bad arguments for '{function}': {message}")]
+    BadArguments { function: String, message: String },
     /// A component file could not be read.
     #[error("cannot read component {path}: {source}")]
     ReadComponent {
@@ -99,6 +109,70 @@ impl Error {
         }
     }
 
+    /// A stable, machine-readable code for this error (for APIs and logs).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "config_error",
+            Error::Secret { .. } => "secret_unavailable",
+            Error::UnknownTenant(_) => "unknown_tenant",
+            Error::UnknownBinding { .. } => "unknown_binding",
+            Error::UnknownService(_) => "unknown_service",
+            Error::UnknownFunction { .. } => "unknown_function",
+            Error::BadArguments { .. } => "bad_arguments",
+            Error::ReadComponent { .. } => "component_unreadable",
+            Error::InvalidComponent { .. } => "invalid_component",
+            Error::Deadline { .. } => "deadline_exceeded",
+            Error::MemoryLimit { .. } => "memory_limit",
+            Error::Trap { .. } => "adapter_trapped",
+            Error::ShuttingDown => "shutting_down",
+            Error::Wasmtime(_) => "internal",
+            Error::Provider(p) => match p.kind {
+                ErrorKind::InvalidInput => "invalid_input",
+                ErrorKind::NotFound => "not_found",
+                ErrorKind::Conflict => "conflict",
+                ErrorKind::Unauthorized => "provider_unauthorized",
+                ErrorKind::Denied => "denied",
+                ErrorKind::RateLimited => "rate_limited",
+                ErrorKind::Unavailable => "provider_unavailable",
+                ErrorKind::Timeout => "provider_timeout",
+                ErrorKind::Unsupported => "unsupported",
+                ErrorKind::TooLarge => "too_large",
+                ErrorKind::Internal => "provider_error",
+            },
+        }
+    }
+
+    /// The HTTP status a gateway answers this error with.
+    ///
+    /// The caller's mistakes are 4xx; a provider refusing the credentials the host injected is
+    /// the operator's problem, not the caller's, so it is a 502 like other provider failures.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::BadArguments { .. } | Error::ReadComponent { .. } => 400,
+            Error::UnknownTenant(_)
+            | Error::UnknownBinding { .. }
+            | Error::UnknownService(_)
+            | Error::UnknownFunction { .. } => 404,
+            Error::InvalidComponent { .. } => 422,
+            Error::Deadline { .. } => 504,
+            Error::MemoryLimit { .. } | Error::Trap { .. } => 502,
+            Error::ShuttingDown => 503,
+            Error::Config { .. } | Error::Secret { .. } | Error::Wasmtime(_) => 500,
+            Error::Provider(p) => match p.kind {
+                ErrorKind::InvalidInput => 400,
+                ErrorKind::NotFound => 404,
+                ErrorKind::Conflict => 409,
+                ErrorKind::Denied => 403,
+                ErrorKind::RateLimited => 429,
+                ErrorKind::Unavailable => 503,
+                ErrorKind::Timeout => 504,
+                ErrorKind::Unsupported => 501,
+                ErrorKind::TooLarge => 413,
+                ErrorKind::Unauthorized | ErrorKind::Internal => 502,
+            },
+        }
+    }
+
     /// The contract error, when this is one.
     pub fn provider(&self) -> Option<&ProviderError> {
         match self {
@@ -109,7 +183,7 @@ impl Error {
 }
 
 /// The contract's `error-kind`, on the host side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     InvalidInput,
@@ -126,7 +200,7 @@ pub enum ErrorKind {
 }
 
 /// The contract's `error` record: a failure reported by the adapter or its provider.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, thiserror::Error)]
 #[error("{kind:?}: {message}")]
 pub struct ProviderError {
     /// What went wrong.

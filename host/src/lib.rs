@@ -31,6 +31,7 @@ pub mod buffer;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod gateway;
 pub mod limits;
 pub mod outbound;
 pub mod runtime;

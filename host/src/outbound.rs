@@ -238,9 +238,17 @@ impl WasiHttpHooks for OutboundPolicy {
                     false => cred.apply_head(&mut parts),
                     true => match body.take() {
                         Some(b) => match Limited::new(b, MAX_JSON_BODY).collect().await {
-                            Ok(collected) => cred
-                                .apply_body(&mut parts, collected.to_bytes())
-                                .map(|bytes| body = Some(full(bytes))),
+                            Ok(collected) => {
+                                let bytes = collected.to_bytes();
+                                if bytes.is_empty() {
+                                    // A request without a body (a GET) has no field to carry it.
+                                    body = Some(full(bytes));
+                                    Ok(())
+                                } else {
+                                    cred.apply_body(&mut parts, bytes)
+                                        .map(|bytes| body = Some(full(bytes)))
+                                }
+                            }
                             Err(e) => Err(format!("cannot read the request body: {e}")),
                         },
                         None => Ok(()),

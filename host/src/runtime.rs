@@ -23,7 +23,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::binding::{
-    Binding, ContractInstance, ContractPre, FileStamp, Generation, InFlight, Loaded,
+    Binding, ContractInstance, ContractPre, FileStamp, Generation, InFlight, Instantiated, Loaded,
 };
 use crate::bindings::{analytics, base};
 use crate::buffer::Lease;
@@ -188,6 +188,18 @@ impl Runtime {
         Ok(rt)
     }
 
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Some loaded component of `service`, for its types.
+    pub(crate) fn any_loaded(&self, service: Service) -> Option<Arc<Loaded>> {
+        self.all_bindings()
+            .into_iter()
+            .find(|b| b.service == service)
+            .map(|b| b.current().loaded.clone())
+    }
+
     /// The runtime's options.
     pub fn options(&self) -> &RuntimeOptions {
         &self.inner.options
@@ -282,7 +294,11 @@ impl Runtime {
             }
             other => return Err(refuse(format!("no contract for '{other}'"))),
         };
-        let loaded = Arc::new(Loaded { digest, pre });
+        let loaded = Arc::new(Loaded {
+            digest,
+            component,
+            pre,
+        });
         self.inner
             .compiled
             .lock()
@@ -548,7 +564,7 @@ impl Runtime {
             binding,
             hold,
             name,
-            async |store, instance| match instance {
+            async |store, instance| match &instance.contract {
                 ContractInstance::Analytics(a) => {
                     let l = a.switchyard_adapter_lifecycle();
                     match which {
@@ -567,7 +583,7 @@ impl Runtime {
         &self,
         binding: &Binding,
         function: &'static str,
-        f: impl AsyncFnOnce(&mut Store<CallState>, &ContractInstance) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<CallState>, &Instantiated) -> wasmtime::Result<R>,
     ) -> Result<R> {
         if self.inner.stopping.load(Ordering::SeqCst) {
             return Err(Error::ShuttingDown);
@@ -581,7 +597,7 @@ impl Runtime {
         binding: &Binding,
         hold: &InFlight,
         function: &'static str,
-        f: impl AsyncFnOnce(&mut Store<CallState>, &ContractInstance) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<CallState>, &Instantiated) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let generation = &hold.0;
         let call_id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
@@ -621,7 +637,12 @@ impl Runtime {
         let run = async {
             let instance = match pre {
                 ContractPre::Analytics(p) => {
-                    ContractInstance::Analytics(p.instantiate_async(&mut store).await?)
+                    let raw = p.instance_pre().instantiate_async(&mut store).await?;
+                    let typed = analytics::Adapter::new(&mut store, &raw)?;
+                    Instantiated {
+                        raw,
+                        contract: ContractInstance::Analytics(typed),
+                    }
                 }
             };
             f(&mut store, &instance).await

@@ -55,6 +55,11 @@ impl Service {
         }
     }
 
+    /// The contract interface an adapter exports, e.g. `switchyard:analytics/analytics@0.1.0`.
+    pub fn interface(&self) -> String {
+        format!("switchyard:{0}/{0}@0.1.0", self.as_str())
+    }
+
     /// Whether this version of the host has the service's contract.
     pub fn has_contract(&self) -> bool {
         matches!(self, Service::Analytics)

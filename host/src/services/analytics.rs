@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::binding::{Binding, ContractInstance};
+use crate::binding::{Binding, ContractInstance, Instantiated};
 use crate::bindings::analytics::exports::switchyard::analytics::analytics as wit;
 use crate::error::{Error, Result};
 use crate::runtime::Runtime;
@@ -28,8 +28,8 @@ impl Runtime {
     }
 }
 
-fn contract(instance: &ContractInstance) -> &wit::Guest {
-    match instance {
+fn contract(instance: &Instantiated) -> &wit::Guest {
+    match &instance.contract {
         ContractInstance::Analytics(a) => a.switchyard_analytics_analytics(),
     }
 }

@@ -1,0 +1,9 @@
+//! End-to-end tests: host -> component -> mock provider, one binary for all of them.
+//!
+//! The components come from `make adapters` (target/components/, or `SWITCHYARD_COMPONENTS`).
+
+mod config;
+mod posthog;
+mod sandbox;
+mod support;
+mod swap;
