@@ -1,6 +1,13 @@
 //! Configuration: the TOML file and the Rust API's [`BindingSpec`].
 //!
+//! Every string value may name environment variables as `${NAME}`; secrets should come from
+//! `{ env = "NAME" }` or `{ file = "..." }` sources. docs/configuration.md documents every key.
+//!
 //! ```toml
+//! [server]
+//! listen = "127.0.0.1:8080"
+//! admin_token = { env = "SWITCHYARD_ADMIN_TOKEN" }   # the admin API is off without it
+//!
 //! [runtime]
 //! pooling = true            # pooling instance allocator (see RuntimeOptions)
 //! watch = true              # hot-swap a binding when its component file changes
@@ -22,7 +29,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::credentials::{Credential, CredentialConfig};
+use crate::credentials::{Credential, CredentialConfig, SecretSource};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::outbound::Target;
@@ -35,6 +42,9 @@ pub struct FileConfig {
     /// Runtime-wide options.
     #[serde(default)]
     pub runtime: RuntimeOptions,
+    /// The HTTP server's options (used by the `switchyard` binary).
+    #[serde(default)]
+    pub server: ServerOptions,
     /// Tenant name -> service name -> binding.
     #[serde(default)]
     pub tenants: BTreeMap<String, BTreeMap<String, BindingConfig>>,
@@ -81,6 +91,62 @@ impl RuntimeOptions {
     pub fn watch_interval(&self) -> Duration {
         Duration::from_millis(self.watch_interval_ms.max(50))
     }
+}
+
+/// The `switchyard serve` options.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerOptions {
+    /// The address to listen on.
+    pub listen: String,
+    /// The admin API's bearer token; the admin API is off without one.
+    pub admin_token: Option<SecretSource>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            listen: "127.0.0.1:8080".into(),
+            admin_token: None,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Reads the admin token, if one is configured.
+    pub fn resolve_admin_token(&self) -> Result<Option<String>> {
+        self.admin_token
+            .as_ref()
+            .map(|s| {
+                s.resolve()
+                    .map(|secret| secret.expose().to_string())
+                    .map_err(|m| Error::config(format!("server.admin_token: {m}")))
+            })
+            .transpose()
+    }
+}
+
+/// Replaces `${NAME}` with the environment variable NAME; `key` names the place in errors.
+pub fn expand_env(value: &str, key: &str) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("{key}: unterminated ${{ in {value:?}"))?;
+        let name = &after[..end];
+        if name.is_empty() {
+            return Err(format!("{key}: empty ${{}}"));
+        }
+        let v = std::env::var(name)
+            .map_err(|_| format!("{key}: environment variable {name} is not set"))?;
+        out.push_str(&v);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// One binding as written in the file.
@@ -210,15 +276,17 @@ impl BindingSpec {
             origin: origin.to_string(),
             message,
         };
-        let component = if cfg.component.is_absolute() {
-            cfg.component.clone()
+        let component =
+            PathBuf::from(expand_env(&cfg.component.to_string_lossy(), "component").map_err(err)?);
+        let component = if component.is_absolute() {
+            component
         } else {
-            base_dir.join(&cfg.component)
+            base_dir.join(component)
         };
         let mut config = BTreeMap::new();
         for (k, v) in &cfg.config {
             let s = match v {
-                toml::Value::String(s) => s.clone(),
+                toml::Value::String(s) => expand_env(s, &format!("config.{k}")).map_err(err)?,
                 toml::Value::Integer(i) => i.to_string(),
                 toml::Value::Float(f) => f.to_string(),
                 toml::Value::Boolean(b) => b.to_string(),
@@ -234,12 +302,23 @@ impl BindingSpec {
         let allow = cfg
             .allow
             .iter()
-            .map(|a| Target::parse(a).map_err(|m| err(format!("allow: {m}"))))
+            .map(|a| {
+                let a = expand_env(a, "allow").map_err(err)?;
+                Target::parse(&a).map_err(|m| err(format!("allow: {m}")))
+            })
             .collect::<Result<Vec<_>>>()?;
         let credentials = cfg
             .credentials
             .iter()
-            .map(|c| Credential::from_config(c).map_err(|m| err(format!("credentials: {m}"))))
+            .map(|c| {
+                let mut c = c.clone();
+                c.host = expand_env(&c.host, "credentials.host").map_err(err)?;
+                if let SecretSource::Value(v) = &c.secret {
+                    c.secret =
+                        SecretSource::Value(expand_env(v, "credentials.secret").map_err(err)?);
+                }
+                Credential::from_config(&c).map_err(|m| err(format!("credentials: {m}")))
+            })
             .collect::<Result<Vec<_>>>()?;
         for c in &credentials {
             if !allow.iter().any(|a| a.matches(&c.target)) {
@@ -257,6 +336,21 @@ impl BindingSpec {
             credentials,
             limits: cfg.limits,
         })
+    }
+}
+
+impl BindingSpec {
+    /// Whether `other` binds the same way (component source aside, which callers compare by digest).
+    pub fn same_as(&self, other: &BindingSpec) -> bool {
+        self.config == other.config
+            && self.allow == other.allow
+            && self.limits == other.limits
+            && self.credentials.len() == other.credentials.len()
+            && self
+                .credentials
+                .iter()
+                .zip(&other.credentials)
+                .all(|(a, b)| a.target == b.target && a.inject == b.inject && a.secret == b.secret)
     }
 }
 

@@ -46,6 +46,8 @@ struct Inner {
     options: RuntimeOptions,
     bindings: RwLock<BTreeMap<(String, Service), Arc<Binding>>>,
     compiled: std::sync::Mutex<BTreeMap<(Service, String), Weak<Loaded>>>,
+    /// Bindings removed by a reload whose buffers were not yet delivered.
+    orphans: std::sync::Mutex<Vec<Arc<Binding>>>,
     next_call: AtomicU64,
     stopping: AtomicBool,
 }
@@ -79,6 +81,19 @@ pub struct SwapReport {
     /// Whether the old component delivered everything it held; when not, it stays retiring
     /// and is drained again on every tick.
     pub drained: std::result::Result<(), String>,
+}
+
+/// What a reload changed; entries are `tenant/service`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReloadReport {
+    /// Bindings that were not there before.
+    pub added: Vec<String>,
+    /// Bindings whose component, configuration, rules or limits changed.
+    pub replaced: Vec<String>,
+    /// Bindings no longer in the file.
+    pub removed: Vec<String>,
+    /// Bindings left as they were.
+    pub unchanged: Vec<String>,
 }
 
 /// What shutdown left undelivered, per binding.
@@ -180,6 +195,7 @@ impl Runtime {
                 options,
                 bindings: RwLock::new(BTreeMap::new()),
                 compiled: std::sync::Mutex::new(BTreeMap::new()),
+                orphans: std::sync::Mutex::new(Vec::new()),
                 next_call: AtomicU64::new(1),
                 stopping: AtomicBool::new(false),
             }),
@@ -490,7 +506,16 @@ impl Runtime {
     }
 
     fn tick_all(&self) {
-        for binding in self.all_bindings() {
+        let mut bindings = self.all_bindings();
+        {
+            let mut orphans = self.inner.orphans.lock().unwrap_or_else(|p| p.into_inner());
+            orphans.retain(|b| {
+                b.forget_drained();
+                !b.retiring().is_empty()
+            });
+            bindings.extend(orphans.iter().cloned());
+        }
+        for binding in bindings {
             binding.forget_drained();
             let current = binding.current();
             let mut work = vec![(current, Lifecycle::Tick)];
@@ -700,12 +725,106 @@ impl Runtime {
         }
     }
 
+    /// Removes the binding of (tenant, service): new calls fail, calls in flight finish, and its
+    /// buffer is drained; what cannot be delivered now keeps being retried on every tick.
+    pub async fn remove_binding(&self, tenant: &str, service: Service) -> Result<()> {
+        let binding = {
+            let mut map = self
+                .inner
+                .bindings
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            map.remove(&(tenant.to_string(), service))
+                .ok_or_else(|| Error::UnknownBinding {
+                    tenant: tenant.to_string(),
+                    service: service.to_string(),
+                })?
+        };
+        let _one_at_a_time = binding.swap_lock.lock().await;
+        let current = binding.current();
+        current.wait_idle().await;
+        if let Err(e) = self.drain(&binding, &current).await {
+            tracing::warn!(tenant, %service, error = %e, "removed binding could not deliver everything yet");
+        }
+        if !current.buffer.is_empty() {
+            binding.retire(current);
+        }
+        drop(_one_at_a_time);
+        if !binding.retiring().is_empty() {
+            self.inner
+                .orphans
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(binding);
+        }
+        tracing::info!(tenant, %service, "binding removed");
+        Ok(())
+    }
+
+    /// Applies a configuration file to the running runtime: new bindings are added, changed
+    /// ones rebound (hot swap semantics), missing ones removed. The whole file is read and
+    /// every component compiled before anything changes, so a bad file changes nothing.
+    pub async fn reload(&self, path: &Path) -> Result<ReloadReport> {
+        let cfg = FileConfig::load(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let specs = cfg.bindings(base, &path.display().to_string())?;
+        let mut loaded = Vec::new();
+        for (tenant, service, spec) in specs {
+            self.check_limits(&spec)?;
+            let l = self.load(service, &spec.component).await?;
+            loaded.push((tenant, service, spec, l));
+        }
+        let mut report = ReloadReport::default();
+        let wanted: Vec<(String, Service)> =
+            loaded.iter().map(|(t, s, _, _)| (t.clone(), *s)).collect();
+        for (tenant, service, spec, l) in loaded {
+            let name = format!("{tenant}/{service}");
+            match self.binding(&tenant, service) {
+                Ok(binding) => {
+                    let current = binding.current();
+                    if current.loaded.digest == l.digest && current.spec().same_as(&spec) {
+                        report.unchanged.push(name);
+                    } else {
+                        self.replace(&binding, spec).await?;
+                        report.replaced.push(name);
+                    }
+                }
+                Err(_) => {
+                    self.add_binding(&tenant, service, spec).await?;
+                    report.added.push(name);
+                }
+            }
+        }
+        let existing: Vec<(String, Service)> = self
+            .all_bindings()
+            .iter()
+            .map(|b| (b.tenant.to_string(), b.service))
+            .collect();
+        for (tenant, service) in existing {
+            if !wanted.contains(&(tenant.clone(), service)) {
+                self.remove_binding(&tenant, service).await?;
+                report.removed.push(format!("{tenant}/{service}"));
+            }
+        }
+        tracing::info!(?report, file = %path.display(), "configuration reloaded");
+        Ok(report)
+    }
+
     /// Stops taking calls, lets calls in flight finish, and drains every binding's buffer
     /// through its own component. Reports what could not be delivered.
     pub async fn shutdown(&self) -> ShutdownReport {
         self.inner.stopping.store(true, Ordering::SeqCst);
         let mut report = ShutdownReport::default();
-        for binding in self.all_bindings() {
+        let mut bindings = self.all_bindings();
+        bindings.extend(
+            self.inner
+                .orphans
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        for binding in bindings {
             let mut generations = binding.retiring();
             generations.push(binding.current());
             for generation in generations {
