@@ -1,0 +1,61 @@
+//! The gateway: `/v1`, every contract function of every tenant over HTTP.
+//!
+//! - `POST /v1/tenants/{tenant}/{service}/{function}` with a JSON object of arguments (keyed
+//!   by the WIT parameter names) calls the function through [`Runtime::invoke_json`] and
+//!   answers `{"result": ...}`. There are no per-function routes: a new contract function is
+//!   reachable as soon as the host knows it.
+//! - `GET /v1/services` lists every service's functions and their parameters.
+
+use http::{Method, StatusCode};
+use hyper::body::Incoming;
+use hyper::Request;
+use serde_json::json;
+use switchyard_host::{Runtime, Service};
+
+use crate::error::ApiError;
+use crate::http::{json_object, json_response, read_body, HttpResponse};
+
+/// The largest gateway request body: 16 MiB.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Handles a request whose path starts with `/v1/`; `segments` excludes `v1`.
+pub async fn handle(
+    runtime: &Runtime,
+    req: Request<Incoming>,
+    segments: &[String],
+) -> Result<HttpResponse, ApiError> {
+    match segments {
+        [s] if s == "services" => {
+            if req.method() != Method::GET && req.method() != Method::HEAD {
+                return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
+            }
+            Ok(json_response(StatusCode::OK, &services(runtime)))
+        }
+        [t, tenant, service, function] if t == "tenants" => {
+            if req.method() != Method::POST {
+                return Err(ApiError::method_not_allowed(req.method(), "POST"));
+            }
+            let service: Service = service
+                .parse()
+                .map_err(|_| switchyard_host::Error::UnknownService(service.clone()))?;
+            let (parts, body) = req.into_parts();
+            let body = read_body(&parts.headers, body, MAX_BODY_BYTES).await?;
+            let args = json_object(&body)?;
+            let result = runtime.invoke_json(tenant, service, function, args).await?;
+            Ok(json_response(StatusCode::OK, &json!({ "result": result })))
+        }
+        _ => Err(ApiError::not_found(req.uri().path())),
+    }
+}
+
+/// `{"services": [{"name", "functions": [{"name", "params"}]}]}` for every service with a
+/// contract in this host (the functions are read from a bound component: a service no tenant
+/// binds lists none).
+fn services(runtime: &Runtime) -> serde_json::Value {
+    let services: Vec<_> = Service::ALL
+        .into_iter()
+        .filter(Service::has_contract)
+        .map(|service| json!({ "name": service.as_str(), "functions": runtime.functions(service) }))
+        .collect();
+    json!({ "services": services })
+}
