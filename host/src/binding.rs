@@ -15,7 +15,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use http::HeaderName;
 use tokio::sync::Notify;
 
-use crate::bindings::analytics;
 use crate::buffer::Buffer;
 use crate::config::{BindingSpec, ComponentSource};
 use crate::limits::Limits;
@@ -29,24 +28,8 @@ pub(crate) struct Loaded {
     pub digest: String,
     /// The compiled component, for its types.
     pub component: wasmtime::component::Component,
-    /// The pre-instantiated component, typed by contract.
-    pub pre: ContractPre,
-}
-
-/// A component's pre-instance, by contract.
-pub(crate) enum ContractPre {
-    Analytics(analytics::AdapterPre<CallState>),
-}
-
-/// An instantiated component, by contract.
-pub(crate) enum ContractInstance {
-    Analytics(analytics::Adapter),
-}
-
-/// An instance: raw, for calls by name, and typed by contract.
-pub(crate) struct Instantiated {
-    pub raw: wasmtime::component::Instance,
-    pub contract: ContractInstance,
+    /// The component linked and checked against its contract, ready to instantiate.
+    pub pre: wasmtime::component::InstancePre<CallState>,
 }
 
 /// The modification stamp of a component file, to notice changes cheaply.
@@ -75,6 +58,7 @@ pub(crate) struct Generation {
     pub forbidden: Arc<[HeaderName]>,
     pub config: Arc<BTreeMap<String, String>>,
     pub limits: Limits,
+    pub files: Option<std::path::PathBuf>,
     pub buffer: Arc<Buffer>,
     pub loaded_at: SystemTime,
     /// The component file's stamp when last looked at (for watching).
@@ -104,6 +88,7 @@ impl Generation {
             forbidden,
             config: Arc::new(spec.config.clone()),
             limits: spec.limits,
+            files: spec.files.clone(),
             buffer: Arc::new(Buffer::new(
                 spec.limits.buffer_items,
                 spec.limits.buffer_mib.saturating_mul(1024 * 1024),
@@ -124,6 +109,7 @@ impl Generation {
             allow: self.rules.allow.clone(),
             credentials: self.rules.credentials.clone(),
             limits: self.limits,
+            files: self.files.clone(),
         }
     }
 

@@ -41,3 +41,24 @@ pub mod analytics {
         },
     });
 }
+
+/// Checks that a linked component implements `service`'s contract world (exports and types).
+pub(crate) fn validate(
+    service: crate::Service,
+    pre: &wasmtime::component::InstancePre<crate::state::CallState>,
+) -> Result<(), String> {
+    let checked = match service {
+        crate::Service::Analytics => analytics::AdapterPre::new(pre.clone()).map(drop),
+        other => {
+            return Err(format!(
+                "this version of Switchyard has no '{other}' contract yet"
+            ))
+        }
+    };
+    checked.map_err(|e| {
+        format!(
+            "it does not implement switchyard:{service}/adapter@0.1.0: {}",
+            e.root_cause()
+        )
+    })
+}

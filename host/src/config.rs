@@ -167,6 +167,10 @@ pub struct BindingConfig {
     /// Limits of every call.
     #[serde(default)]
     pub limits: Limits,
+    /// A directory (relative to the configuration file) the adapter sees as `/data`: its own
+    /// storage, for the embedded defaults. Created when missing. Give each tenant its own.
+    #[serde(default)]
+    pub files: Option<PathBuf>,
 }
 
 /// Where a component comes from.
@@ -229,7 +233,12 @@ pub struct BindingSpec {
     pub credentials: Vec<Credential>,
     /// Limits of every call.
     pub limits: Limits,
+    /// A host directory the adapter sees as `/data` (read and write); none by default.
+    pub files: Option<PathBuf>,
 }
+
+/// Where a binding's directory appears inside the adapter.
+pub const FILES_GUEST_PATH: &str = "/data";
 
 impl BindingSpec {
     /// A binding of `component` with no configuration, no outbound access and default limits.
@@ -240,7 +249,14 @@ impl BindingSpec {
             allow: Vec::new(),
             credentials: Vec::new(),
             limits: Limits::default(),
+            files: None,
         }
+    }
+
+    /// Gives the adapter `dir` as `/data`.
+    pub fn files(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.files = Some(dir.into());
+        self
     }
 
     /// Sets one configuration key.
@@ -329,12 +345,24 @@ impl BindingSpec {
             }
         }
         cfg.limits.validate().map_err(err)?;
+        let files = match &cfg.files {
+            Some(dir) => {
+                let dir = PathBuf::from(expand_env(&dir.to_string_lossy(), "files").map_err(err)?);
+                Some(if dir.is_absolute() {
+                    dir
+                } else {
+                    base_dir.join(dir)
+                })
+            }
+            None => None,
+        };
         Ok(BindingSpec {
             component: ComponentSource::Path(component),
             config,
             allow,
             credentials,
             limits: cfg.limits,
+            files,
         })
     }
 }
@@ -343,6 +371,7 @@ impl BindingSpec {
     /// Whether `other` binds the same way (component source aside, which callers compare by digest).
     pub fn same_as(&self, other: &BindingSpec) -> bool {
         self.config == other.config
+            && self.files == other.files
             && self.allow == other.allow
             && self.limits == other.limits
             && self.credentials.len() == other.credentials.len()

@@ -12,10 +12,10 @@ use serde_json::{Map, Number, Value};
 use wasmtime::component::types::{ComponentItem, Type};
 use wasmtime::component::Val;
 
-use crate::binding::Instantiated;
 use crate::error::{Error, ProviderError, Result};
 use crate::runtime::Runtime;
 use crate::service::Service;
+use wasmtime::component::Instance;
 
 /// A contract function and its parameter names.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -85,31 +85,26 @@ impl Runtime {
         let iface = service.interface();
         let name = function.to_string();
         let outcome = self
-            .call(
-                &binding,
-                "invoke",
-                async |store, instance: &Instantiated| {
-                    let raw = &instance.raw;
-                    let Some(iface_idx) = raw.get_export_index(&mut *store, None, &iface) else {
-                        return Ok(Err(Error::UnknownService(service.to_string())));
-                    };
-                    let Some(func_idx) = raw.get_export_index(&mut *store, Some(&iface_idx), &name)
-                    else {
-                        return Ok(Err(unknown()));
-                    };
-                    let Some(func) = raw.get_func(&mut *store, func_idx) else {
-                        return Ok(Err(unknown()));
-                    };
-                    let ty = func.ty(&*store);
-                    let params = match params_from_json(ty.params(), &args) {
-                        Ok(p) => p,
-                        Err(message) => return Ok(Err(bad(&name, &message))),
-                    };
-                    let mut results = vec![Val::Bool(false); ty.results().len()];
-                    func.call_async(&mut *store, &params, &mut results).await?;
-                    Ok(Ok(results))
-                },
-            )
+            .call(&binding, "invoke", async |store, raw: &Instance| {
+                let Some(iface_idx) = raw.get_export_index(&mut *store, None, &iface) else {
+                    return Ok(Err(Error::UnknownService(service.to_string())));
+                };
+                let Some(func_idx) = raw.get_export_index(&mut *store, Some(&iface_idx), &name)
+                else {
+                    return Ok(Err(unknown()));
+                };
+                let Some(func) = raw.get_func(&mut *store, func_idx) else {
+                    return Ok(Err(unknown()));
+                };
+                let ty = func.ty(&*store);
+                let params = match params_from_json(ty.params(), &args) {
+                    Ok(p) => p,
+                    Err(message) => return Ok(Err(bad(&name, &message))),
+                };
+                let mut results = vec![Val::Bool(false); ty.results().len()];
+                func.call_async(&mut *store, &params, &mut results).await?;
+                Ok(Ok(results))
+            })
             .await??;
         match outcome.into_iter().next() {
             None => Ok(Value::Null),
@@ -131,7 +126,7 @@ fn bad(function: &str, message: &str) -> Error {
 }
 
 /// The contract's `error` record, from its JSON form.
-fn contract_error(v: &Val) -> Error {
+pub(crate) fn contract_error(v: &Val) -> Error {
     let json = to_json(v);
     let mut fields = Map::new();
     if let Value::Object(o) = &json {

@@ -17,17 +17,15 @@ use std::sync::{Arc, RwLock, Weak};
 
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Instance, Linker, Val};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
-use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi_http::WasiHttpCtx;
 
-use crate::binding::{
-    Binding, ContractInstance, ContractPre, FileStamp, Generation, InFlight, Instantiated, Loaded,
-};
-use crate::bindings::{analytics, base};
+use crate::binding::{Binding, FileStamp, Generation, InFlight, Loaded};
+use crate::bindings::base;
 use crate::buffer::Lease;
-use crate::config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions};
+use crate::config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions, FILES_GUEST_PATH};
 use crate::error::{Error, Result};
 use crate::limits::{MemoryLimiter, EPOCH_TICK};
 use crate::outbound::{CallIdentity, OutboundPolicy};
@@ -299,17 +297,7 @@ impl Runtime {
                 e.root_cause()
             ))
         })?;
-        let pre = match service {
-            Service::Analytics => {
-                ContractPre::Analytics(analytics::AdapterPre::new(pre).map_err(|e| {
-                    refuse(format!(
-                        "it does not implement switchyard:analytics/adapter@0.1.0: {}",
-                        e.root_cause()
-                    ))
-                })?)
-            }
-            other => return Err(refuse(format!("no contract for '{other}'"))),
-        };
+        crate::bindings::validate(service, &pre).map_err(refuse)?;
         let loaded = Arc::new(Loaded {
             digest,
             component,
@@ -335,6 +323,11 @@ impl Runtime {
 
     fn check_limits(&self, spec: &BindingSpec) -> Result<()> {
         spec.limits.validate().map_err(Error::config)?;
+        if let Some(dir) = &spec.files {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::config(format!("files: cannot create {}: {e}", dir.display()))
+            })?;
+        }
         if self.inner.options.pooling && spec.limits.memory_mib > self.inner.options.max_memory_mib
         {
             return Err(Error::config(format!(
@@ -585,22 +578,23 @@ impl Runtime {
             Lifecycle::Tick => "tick",
             Lifecycle::Drain => "drain",
         };
-        self.call_in(
-            binding,
-            hold,
-            name,
-            async |store, instance| match &instance.contract {
-                ContractInstance::Analytics(a) => {
-                    let l = a.switchyard_adapter_lifecycle();
-                    match which {
-                        Lifecycle::Tick => l.call_tick(store).await,
-                        Lifecycle::Drain => l.call_drain(store).await,
-                    }
-                }
-            },
-        )
+        self.call_in(binding, hold, name, async |store, instance| {
+            let missing = || wasmtime::Error::msg(format!("component exports no lifecycle.{name}"));
+            let iface = instance
+                .get_export_index(&mut *store, None, LIFECYCLE)
+                .ok_or_else(missing)?;
+            let index = instance
+                .get_export_index(&mut *store, Some(&iface), name)
+                .ok_or_else(missing)?;
+            let func = instance.get_func(&mut *store, index).ok_or_else(missing)?;
+            let mut results = [Val::Bool(false)];
+            func.call_async(&mut *store, &[], &mut results).await?;
+            Ok(match results {
+                [Val::Result(Err(Some(e)))] => Err(crate::gateway::contract_error(&e)),
+                _ => Ok(()),
+            })
+        })
         .await?
-        .map_err(Error::from)
     }
 
     /// Calls into the current component of (tenant, service).
@@ -608,7 +602,7 @@ impl Runtime {
         &self,
         binding: &Binding,
         function: &'static str,
-        f: impl AsyncFnOnce(&mut Store<CallState>, &Instantiated) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R> {
         if self.inner.stopping.load(Ordering::SeqCst) {
             return Err(Error::ShuttingDown);
@@ -622,7 +616,7 @@ impl Runtime {
         binding: &Binding,
         hold: &InFlight,
         function: &'static str,
-        f: impl AsyncFnOnce(&mut Store<CallState>, &Instantiated) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let generation = &hold.0;
         let call_id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
@@ -638,10 +632,19 @@ impl Runtime {
             call_id, function, digest = %&generation.loaded.digest[..12],
         );
         let limits = generation.limits;
+        let mut wasi = WasiCtxBuilder::new();
+        if let Some(dir) = &generation.files {
+            wasi.preopened_dir(dir, FILES_GUEST_PATH, FsPerms::ReadWrite)
+                .map_err(|e| Error::Config {
+                    origin: format!("binding {}/{}", binding.tenant, binding.service),
+                    message: format!("files: cannot open {}: {e}", dir.display()),
+                })?;
+        }
+        let wasi = wasi.build();
         let mut store = Store::new(
             &self.inner.engine,
             CallState {
-                wasi: WasiCtxBuilder::new().build(),
+                wasi,
                 http: WasiHttpCtx::new(),
                 table: wasmtime::component::ResourceTable::new(),
                 hooks: OutboundPolicy::new(
@@ -660,16 +663,7 @@ impl Runtime {
         store.epoch_deadline_trap();
         let pre = &generation.loaded.pre;
         let run = async {
-            let instance = match pre {
-                ContractPre::Analytics(p) => {
-                    let raw = p.instance_pre().instantiate_async(&mut store).await?;
-                    let typed = analytics::Adapter::new(&mut store, &raw)?;
-                    Instantiated {
-                        raw,
-                        contract: ContractInstance::Analytics(typed),
-                    }
-                }
-            };
+            let instance = pre.instantiate_async(&mut store).await?;
             f(&mut store, &instance).await
         };
         let outcome = tokio::time::timeout(limits.deadline(), run)
@@ -848,6 +842,9 @@ impl Runtime {
         report
     }
 }
+
+/// The lifecycle interface every adapter exports.
+const LIFECYCLE: &str = "switchyard:adapter/lifecycle@0.1.0";
 
 #[derive(Debug, Clone, Copy)]
 enum Lifecycle {

@@ -4,8 +4,10 @@
 //! drain) on one type and exports it with [`export_analytics!`](crate::export_analytics):
 //!
 //! ```ignore
-//! use switchyard_sdk::analytics::{Analytics, Event, FlushReport, Identity, Lifecycle, PageView};
-//! use switchyard_sdk::types::{Error, HealthStatus};
+//! use switchyard_sdk::analytics::{
+//!     Analytics, Event, EventPage, EventQuery, FlushReport, Identity, Lifecycle, PageView,
+//! };
+//! use switchyard_sdk::types::{Error, HealthStatus, PageRequest};
 //!
 //! struct MyAdapter;
 //!
@@ -15,6 +17,9 @@
 //!     fn identify(identity: Identity) -> Result<(), Error> { Ok(()) }
 //!     fn alias(distinct_id: String, alias: String) -> Result<(), Error> { Ok(()) }
 //!     fn flush() -> Result<FlushReport, Error> { Ok(FlushReport { sent: 0, pending: 0 }) }
+//!     fn events(query: EventQuery, page: PageRequest) -> Result<EventPage, Error> {
+//!         Err(Error::unsupported("this provider cannot be queried"))
+//!     }
 //!     fn health() -> Result<HealthStatus, Error> {
 //!         Ok(HealthStatus { ok: true, detail: "nothing to check".into() })
 //!     }
@@ -43,5 +48,5 @@ pub use bindings::exports::switchyard::adapter::lifecycle::Guest as Lifecycle;
 pub use bindings::exports::switchyard::analytics::analytics::Guest as Analytics;
 /// The contract's records: something a user did, a page view, who a user is, a flush outcome.
 pub use bindings::exports::switchyard::analytics::analytics::{
-    Event, FlushReport, Identity, PageView,
+    Event, EventPage, EventQuery, FlushReport, Identity, PageView, RecordedEvent,
 };

@@ -5,5 +5,5 @@
 //! constructors, builders and a readable description to it.
 
 pub use crate::base::bindings::switchyard::types::types::{
-    Error, ErrorKind, HealthStatus, Json, Metadata, Page, PageRequest, Timestamp,
+    Error, ErrorKind, HealthStatus, Json, Metadata, PageInfo, PageRequest, Timestamp,
 };

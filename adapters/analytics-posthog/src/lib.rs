@@ -13,7 +13,10 @@ pub mod event;
 
 use core::time::Duration;
 
-use switchyard_sdk::analytics::{Analytics, Event, FlushReport, Identity, Lifecycle, PageView};
+use switchyard_sdk::analytics::{
+    Analytics, Event, EventPage, EventQuery, FlushReport, Identity, Lifecycle, PageView,
+};
+use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::http::Request;
 use switchyard_sdk::types::{Error, HealthStatus};
 use switchyard_sdk::{buffer, log};
@@ -46,6 +49,10 @@ impl Analytics for PostHog {
             &config,
             event::alias(&distinct_id, &alias, &Stamp::current())?,
         )
+    }
+
+    fn events(_query: EventQuery, _page: PageRequest) -> Result<EventPage, Error> {
+        Err(Error::unsupported("PostHog's ingestion API cannot be queried; query events in PostHog itself"))
     }
 
     fn flush() -> Result<FlushReport, Error> {

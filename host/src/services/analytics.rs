@@ -2,14 +2,17 @@
 
 use std::sync::Arc;
 
-use crate::binding::{Binding, ContractInstance, Instantiated};
+use crate::binding::Binding;
 use crate::bindings::analytics::exports::switchyard::analytics::analytics as wit;
+use crate::bindings::analytics::Adapter;
 use crate::error::{Error, Result};
 use crate::runtime::Runtime;
 use crate::service::Service;
 
-pub use crate::bindings::base::switchyard::types::types::{HealthStatus, Timestamp};
-pub use wit::{Event, FlushReport, Identity, PageView};
+pub use crate::bindings::base::switchyard::types::types::{
+    HealthStatus, PageInfo, PageRequest, Timestamp,
+};
+pub use wit::{Event, EventPage, EventQuery, FlushReport, Identity, PageView, RecordedEvent};
 
 /// A tenant's analytics binding. Cheap to clone.
 #[derive(Clone)]
@@ -28,18 +31,15 @@ impl Runtime {
     }
 }
 
-fn contract(instance: &Instantiated) -> &wit::Guest {
-    match &instance.contract {
-        ContractInstance::Analytics(a) => a.switchyard_analytics_analytics(),
-    }
-}
-
 impl Analytics {
     /// Records an event.
     pub async fn track(&self, event: &Event) -> Result<()> {
         self.rt
             .call(&self.binding, "track", async |s, i| {
-                contract(i).call_track(s, event).await
+                Adapter::new(&mut *s, i)?
+                    .switchyard_analytics_analytics()
+                    .call_track(s, event)
+                    .await
             })
             .await?
             .map_err(Error::from)
@@ -49,7 +49,10 @@ impl Analytics {
     pub async fn page(&self, view: &PageView) -> Result<()> {
         self.rt
             .call(&self.binding, "page", async |s, i| {
-                contract(i).call_page(s, view).await
+                Adapter::new(&mut *s, i)?
+                    .switchyard_analytics_analytics()
+                    .call_page(s, view)
+                    .await
             })
             .await?
             .map_err(Error::from)
@@ -59,7 +62,10 @@ impl Analytics {
     pub async fn identify(&self, identity: &Identity) -> Result<()> {
         self.rt
             .call(&self.binding, "identify", async |s, i| {
-                contract(i).call_identify(s, identity).await
+                Adapter::new(&mut *s, i)?
+                    .switchyard_analytics_analytics()
+                    .call_identify(s, identity)
+                    .await
             })
             .await?
             .map_err(Error::from)
@@ -69,7 +75,10 @@ impl Analytics {
     pub async fn alias(&self, distinct_id: &str, alias: &str) -> Result<()> {
         self.rt
             .call(&self.binding, "alias", async |s, i| {
-                contract(i).call_alias(s, distinct_id, alias).await
+                Adapter::new(&mut *s, i)?
+                    .switchyard_analytics_analytics()
+                    .call_alias(s, distinct_id, alias)
+                    .await
             })
             .await?
             .map_err(Error::from)
@@ -79,7 +88,23 @@ impl Analytics {
     pub async fn flush(&self) -> Result<FlushReport> {
         self.rt
             .call(&self.binding, "flush", async |s, i| {
-                contract(i).call_flush(s).await
+                Adapter::new(&mut *s, i)?
+                    .switchyard_analytics_analytics()
+                    .call_flush(s)
+                    .await
+            })
+            .await?
+            .map_err(Error::from)
+    }
+
+    /// Recorded events matching `query`, oldest first (`unsupported` where the provider cannot).
+    pub async fn events(&self, query: &EventQuery, page: &PageRequest) -> Result<EventPage> {
+        self.rt
+            .call(&self.binding, "events", async |s, i| {
+                Adapter::new(&mut *s, i)?
+                    .switchyard_analytics_analytics()
+                    .call_events(s, query, page)
+                    .await
             })
             .await?
             .map_err(Error::from)
@@ -89,7 +114,10 @@ impl Analytics {
     pub async fn health(&self) -> Result<HealthStatus> {
         self.rt
             .call(&self.binding, "health", async |s, i| {
-                contract(i).call_health(s).await
+                Adapter::new(&mut *s, i)?
+                    .switchyard_analytics_analytics()
+                    .call_health(s)
+                    .await
             })
             .await?
             .map_err(Error::from)

@@ -207,7 +207,7 @@ async fn changing_the_component_file_swaps_the_binding() {
     std::fs::copy(component("test-recorder"), &staged).expect("copy");
     std::fs::rename(&staged, &live).expect("atomic replace");
     assert!(
-        eventually(Duration::from_secs(10), || rt.bindings()[0].digest
+        eventually(Duration::from_secs(30), || rt.bindings()[0].digest
             != before)
         .await,
         "swapped"

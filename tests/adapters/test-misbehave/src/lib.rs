@@ -18,7 +18,10 @@
 use core::time::Duration;
 
 use serde_json::{json, Map, Value};
-use switchyard_sdk::analytics::{Analytics, Event, FlushReport, Identity, Lifecycle, PageView};
+use switchyard_sdk::analytics::{
+    Analytics, Event, EventPage, EventQuery, FlushReport, Identity, Lifecycle, PageView,
+};
+use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::http::{HttpMethod, Request};
 use switchyard_sdk::types::{Error, ErrorKind, HealthStatus};
 use switchyard_sdk::{buffer, config, retry};
@@ -54,6 +57,10 @@ impl Analytics for Misbehave {
 
     fn alias(_: String, _: String) -> Result<(), Error> {
         Ok(())
+    }
+
+    fn events(_query: EventQuery, _page: PageRequest) -> Result<EventPage, Error> {
+        Err(Error::unsupported("test-misbehave records nothing"))
     }
 
     fn flush() -> Result<FlushReport, Error> {

@@ -4,7 +4,10 @@
 //! from PostHog in tests.
 
 use serde_json::{json, Value};
-use switchyard_sdk::analytics::{Analytics, Event, FlushReport, Identity, Lifecycle, PageView};
+use switchyard_sdk::analytics::{
+    Analytics, Event, EventPage, EventQuery, FlushReport, Identity, Lifecycle, PageView,
+};
+use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::http::Request;
 use switchyard_sdk::types::{Error, HealthStatus, Timestamp};
 use switchyard_sdk::{buffer, config};
@@ -60,6 +63,10 @@ impl Analytics for Recorder {
             "alias",
             json!({ "distinct_id": distinct_id, "alias": alias }),
         )
+    }
+
+    fn events(_query: EventQuery, _page: PageRequest) -> Result<EventPage, Error> {
+        Err(Error::unsupported("test-recorder forwards events and keeps none"))
     }
 
     fn flush() -> Result<FlushReport, Error> {
