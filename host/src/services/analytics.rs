@@ -110,6 +110,21 @@ impl Analytics {
             .map_err(Error::from)
     }
 
+    /// Benchmark hook: instantiates once and calls `health` `n` times on that warm instance,
+    /// to compare with the fresh instance every normal call gets. Not part of the API.
+    #[doc(hidden)]
+    pub async fn bench_warm_health(&self, n: u32) -> Result<()> {
+        self.rt
+            .call(&self.binding, "health", async |s, i| {
+                let adapter = Adapter::new(&mut *s, i)?;
+                for _ in 0..n {
+                    let _ = adapter.switchyard_analytics_analytics().call_health(&mut *s).await?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
     /// Whether the provider can be reached.
     pub async fn health(&self) -> Result<HealthStatus> {
         self.rt
