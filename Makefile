@@ -1,7 +1,7 @@
 # Switchyard's entry points. `make demo` runs Switchyard on its embedded defaults; `make test`
 # passes every test. Both work on a fresh machine: they install what is missing.
 
-.PHONY: adapters test lint fmt bench demo clean-components
+.PHONY: adapters test lint fmt bench demo
 
 # Builds every crate under adapters/ and tests/adapters/ into a component at
 # target/components/<crate-name>.wasm (see scripts/build-adapters.sh).
@@ -20,3 +20,14 @@ lint:
 
 fmt:
 	cargo fmt --all
+
+# Builds the components, then runs the benchmarks in tests/benches/ (call, posthog, tenants;
+# docs/benchmarks.md says what each measures). About 4 minutes on 2 cores once built; each
+# bench ends with a summary of ratios, criterion's reports land in target/criterion/.
+bench: adapters
+	cargo bench -p switchyard-tests --bench '*'
+
+# Serves examples/quickstart on 127.0.0.1:8080: tenant acme on the embedded default, tenant
+# globex on the PostHog adapter against a mock PostHog on 127.0.0.1:8099. Ctrl-C stops it.
+demo: adapters
+	cargo run -p quickstart

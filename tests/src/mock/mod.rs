@@ -34,8 +34,8 @@ use tokio::task::{JoinHandle, JoinSet};
 /// the mocks answer them on the wire (400, 401, 413...) as the real servers do.
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {
-    /// The listener could not be bound on `127.0.0.1:0`.
-    #[error("mock server could not bind 127.0.0.1:0: {0}")]
+    /// The listener could not be bound.
+    #[error("mock server could not bind its address: {0}")]
     Bind(#[source] std::io::Error),
     /// A `wait_for_*` call gave up before enough items arrived.
     #[error("timed out after {waited:?} waiting for {wanted} {what}; {got} arrived")]
@@ -73,9 +73,16 @@ impl MockServer {
         F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = MockResponse> + Send + 'static,
     {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .map_err(MockError::Bind)?;
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), handler).await
+    }
+
+    /// Like [`MockServer::start`], on a given address (the demo's fixed port).
+    pub async fn start_on<F, Fut>(addr: SocketAddr, handler: F) -> Result<MockServer, MockError>
+    where
+        F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = MockResponse> + Send + 'static,
+    {
+        let listener = TcpListener::bind(addr).await.map_err(MockError::Bind)?;
         let addr = listener.local_addr().map_err(MockError::Bind)?;
         let (shutdown, stop) = oneshot::channel();
         let task = tokio::spawn(serve(listener, Arc::new(handler), stop));

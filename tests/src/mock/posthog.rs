@@ -8,6 +8,7 @@
 //! | `POST /batch/` `{"api_key", "batch": [...], "sent_at"?, "historical_migration"?}` | 200 `{"status":"Ok"}` |
 //! | `POST /i/v0/e/`, `/capture/`, `/e/` single event `{api_key, event, distinct_id, ...}` | same |
 //! | `GET /`, `GET /_health` | 200 `ok`: the mock's own liveness answer, not a PostHog endpoint |
+//! | `GET /_mock/events` | the accepted events as JSON: the mock's own, for watching the demo |
 //!
 //! Like the capture server, every ingestion path accepts all three body shapes (batch object,
 //! single event, bare array of events), the `token`/`$token` aliases of `api_key`, a per-event key
@@ -50,6 +51,8 @@ pub struct MockPostHogOptions {
     pub max_body_bytes: usize,
     /// Wait this long before answering each ingestion request.
     pub delay: Duration,
+    /// Where to listen; `127.0.0.1:0` (a free port) by default.
+    pub bind: SocketAddr,
 }
 
 impl MockPostHogOptions {
@@ -59,7 +62,14 @@ impl MockPostHogOptions {
             api_key: api_key.to_string(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             delay: Duration::ZERO,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
+    }
+
+    /// Listens on `addr` instead of a free port.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
     }
 
     /// Sets the body limit.
@@ -168,7 +178,7 @@ impl MockPostHog {
             event_count,
         });
         let handler_state = Arc::clone(&state);
-        let server = MockServer::start(move |req| {
+        let server = MockServer::start_on(options.bind, move |req| {
             let state = Arc::clone(&handler_state);
             async move { state.handle(req).await }
         })
@@ -318,6 +328,19 @@ const INGEST_PATHS: &[&str] = &[
 ];
 
 impl State {
+    /// `GET /_mock/events`: what the mock accepted, for people watching the demo.
+    fn events_json(&self) -> MockResponse {
+        let events: Vec<serde_json::Value> =
+            lock(&self.events).iter().map(|e| e.raw.clone()).collect();
+        let body = serde_json::json!({ "count": events.len(), "events": events }).to_string();
+        let mut res = MockResponse::new(http_body_util::Full::new(Bytes::from(body)));
+        res.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        res
+    }
+
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
@@ -335,6 +358,7 @@ impl State {
                 .unwrap_or_default();
             let outcome = match (parts.method.clone(), path.as_str(), ingest) {
                 (Method::GET, "/" | "/_health", _) => super::text(StatusCode::OK, "ok"),
+                (Method::GET, "/_mock/events", _) => self.events_json(),
                 (_, _, true) => super::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
                 _ => super::text(StatusCode::NOT_FOUND, "not found"),
             };
