@@ -20,7 +20,9 @@ use subtle::ConstantTimeEq;
 use switchyard_host::{ComponentSource, Runtime, Service};
 
 use crate::error::ApiError;
-use crate::http::{json_object, json_response, json_type, query_param, read_body, HttpResponse};
+use crate::http::{
+    detach, json_object, json_response, json_type, query_param, read_body, HttpResponse,
+};
 
 /// The largest component upload: 128 MiB.
 pub const MAX_UPLOAD_BYTES: usize = 128 * 1024 * 1024;
@@ -97,7 +99,8 @@ pub async fn handle(
                 .parse()
                 .map_err(|_| switchyard_host::Error::UnknownService(service.clone()))?;
             let source = component_source(req).await?;
-            let report = runtime.swap(tenant, service, source).await?;
+            let (rt, t) = (runtime.clone(), tenant.clone());
+            let report = detach(async move { rt.swap(&t, service, source).await }).await?;
             let drained = match report.drained {
                 Ok(()) => json!({ "ok": true }),
                 Err(error) => json!({ "ok": false, "error": error }),
@@ -124,7 +127,8 @@ pub async fn handle(
                     "the server was started without a configuration file; nothing to reload",
                 ));
             };
-            let report = runtime.reload(path).await?;
+            let (rt, path) = (runtime.clone(), path.clone());
+            let report = detach(async move { rt.reload(&path).await }).await?;
             Ok(json_response(
                 StatusCode::OK,
                 &json!({

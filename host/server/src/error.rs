@@ -78,8 +78,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// A message naming what was wrong.
     pub message: String,
-    /// The contract's error record, when the provider failed.
-    pub provider: Option<ProviderError>,
+    /// The contract's error record, when the provider failed (boxed: it is large and rare).
+    pub provider: Option<Box<ProviderError>>,
     /// The `Allow` header of a 405.
     pub allow: Option<&'static str>,
     /// Whether to send `WWW-Authenticate: Bearer` (a 401).
@@ -179,7 +179,7 @@ impl From<switchyard_host::Error> for ApiError {
             status,
             code: err.code(),
             message: err.to_string(),
-            provider: err.provider().cloned(),
+            provider: err.provider().cloned().map(Box::new),
             allow: None,
             challenge: false,
         }

@@ -41,7 +41,12 @@ pub async fn handle(
             let (parts, body) = req.into_parts();
             let body = read_body(&parts.headers, body, MAX_BODY_BYTES).await?;
             let args = json_object(&body)?;
-            let result = runtime.invoke_json(tenant, service, function, args).await?;
+            // On its own task: a client that hangs up does not cancel a call half-way.
+            let (runtime, tenant, function) = (runtime.clone(), tenant.clone(), function.clone());
+            let result = crate::http::detach(async move {
+                runtime.invoke_json(&tenant, service, &function, args).await
+            })
+            .await?;
             Ok(json_response(StatusCode::OK, &json!({ "result": result })))
         }
         _ => Err(ApiError::not_found(req.uri().path())),

@@ -25,6 +25,21 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> HttpRespon
     response
 }
 
+/// Runs a host operation on its own task, so that it finishes even when the request's
+/// connection goes away (a call, a swap or a reload is never cancelled half-way).
+pub async fn detach<T: Send + 'static>(
+    op: impl std::future::Future<Output = switchyard_host::Result<T>> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::spawn(op).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(err) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the operation's task failed: {err}"),
+        )),
+    }
+}
+
 /// Reads a whole body of at most `limit` bytes; 413 past that (checked against
 /// `Content-Length` first, then while reading).
 pub async fn read_body(
