@@ -87,6 +87,7 @@ fn serve_with_a_bad_config_exits_1_naming_file_and_line() {
     assert!(text(&out.stderr).contains("missing.toml"));
 }
 
+#[cfg(unix)] // sends SIGTERM with kill(1)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_the_client_commands_and_drains_on_sigterm() {
     let mock = MockPostHog::start(API_KEY).await;
