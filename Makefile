@@ -22,7 +22,7 @@ fmt:
 	cargo fmt --all
 
 # Builds the components, then runs the benchmarks in tests/benches/ (call, posthog, tenants;
-# docs/benchmarks.md says what each measures). About 4 minutes on 2 cores once built; each
+# docs/benchmarks.md says what each measures). About 3 minutes on 2 cores once built; each
 # bench ends with a summary of ratios, criterion's reports land in target/criterion/.
 bench: adapters
 	cargo bench -p switchyard-tests --bench '*'
