@@ -30,6 +30,16 @@ pub fn to_rfc3339_millis(ts: &Timestamp) -> String {
     dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Parses an RFC 3339 time (any offset, any fraction) into a UTC [`Timestamp`]; `None` when
+/// the text is not one, or is before the Unix epoch.
+pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    let dt = chrono::DateTime::parse_from_rfc3339(text.trim()).ok()?;
+    Some(Timestamp {
+        seconds: u64::try_from(dt.timestamp()).ok()?,
+        nanoseconds: dt.timestamp_subsec_nanos(),
+    })
+}
+
 /// A new UUID version 7 (time-ordered, as PostHog and most ingestion APIs expect), from the
 /// wall clock and `wasi:random`.
 pub fn uuid_v7() -> String {
@@ -66,6 +76,25 @@ mod tests {
         };
         assert_eq!(to_rfc3339_millis(&ts), "2024-03-15T14:30:00.123Z");
         assert_eq!(unix_millis(&ts), 1_710_513_000_123);
+    }
+
+    #[test]
+    fn parse_rfc3339_round_trips() {
+        let ts = Timestamp {
+            seconds: 1_710_513_000,
+            nanoseconds: 123_000_000,
+        };
+        let pair = |t: Option<Timestamp>| t.map(|t| (t.seconds, t.nanoseconds));
+        assert_eq!(
+            pair(parse_rfc3339(&to_rfc3339_millis(&ts))),
+            Some((ts.seconds, ts.nanoseconds))
+        );
+        assert_eq!(
+            pair(parse_rfc3339("2024-03-15T16:30:00.123+02:00")),
+            Some((ts.seconds, ts.nanoseconds))
+        );
+        assert!(parse_rfc3339("yesterday").is_none());
+        assert!(parse_rfc3339("1960-01-01T00:00:00Z").is_none());
     }
 
     #[test]

@@ -16,8 +16,8 @@ use core::time::Duration;
 use switchyard_sdk::analytics::{
     Analytics, Event, EventPage, EventQuery, FlushReport, Identity, Lifecycle, PageView,
 };
-use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::http::Request;
+use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::types::{Error, HealthStatus};
 use switchyard_sdk::{buffer, log};
 
@@ -52,7 +52,9 @@ impl Analytics for PostHog {
     }
 
     fn events(_query: EventQuery, _page: PageRequest) -> Result<EventPage, Error> {
-        Err(Error::unsupported("PostHog's ingestion API cannot be queried; query events in PostHog itself"))
+        Err(Error::unsupported(
+            "PostHog's ingestion API cannot be queried; query events in PostHog itself",
+        ))
     }
 
     fn flush() -> Result<FlushReport, Error> {
