@@ -8,10 +8,10 @@
 adapters:
 	./scripts/build-adapters.sh
 
-# Builds the components, then runs every test of the host-side crates (the workspace's
-# default members; guest crates are tested through the components they build).
+# Builds the components, then runs every test of the workspace: the host, server, mocks and
+# end-to-end tests, and the guest crates' own unit tests (natively).
 test: adapters
-	cargo test
+	cargo test --workspace
 
 # Formatting and lints, as CI wants them.
 lint:

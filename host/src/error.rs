@@ -201,7 +201,7 @@ pub enum ErrorKind {
 
 /// The contract's `error` record: a failure reported by the adapter or its provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, thiserror::Error)]
-#[error("{kind:?}: {message}")]
+#[error("{message}")]
 pub struct ProviderError {
     /// What went wrong.
     pub kind: ErrorKind,

@@ -118,7 +118,10 @@ impl Analytics {
             .call(&self.binding, "health", async |s, i| {
                 let adapter = Adapter::new(&mut *s, i)?;
                 for _ in 0..n {
-                    let _ = adapter.switchyard_analytics_analytics().call_health(&mut *s).await?;
+                    let _ = adapter
+                        .switchyard_analytics_analytics()
+                        .call_health(&mut *s)
+                        .await?;
                 }
                 Ok(())
             })

@@ -330,8 +330,16 @@ const INGEST_PATHS: &[&str] = &[
 impl State {
     /// `GET /_mock/events`: what the mock accepted, for people watching the demo.
     fn events_json(&self) -> MockResponse {
-        let events: Vec<serde_json::Value> =
-            lock(&self.events).iter().map(|e| e.raw.clone()).collect();
+        let events: Vec<serde_json::Value> = lock(&self.events)
+            .iter()
+            .map(|e| {
+                let mut raw = e.raw.clone();
+                if let Some(obj) = raw.as_object_mut() {
+                    obj.insert("api_key".into(), e.api_key.clone().into());
+                }
+                raw
+            })
+            .collect();
         let body = serde_json::json!({ "count": events.len(), "events": events }).to_string();
         let mut res = MockResponse::new(http_body_util::Full::new(Bytes::from(body)));
         res.headers_mut().insert(

@@ -11,7 +11,7 @@ use switchyard_host::{
 use switchyard_tests::mock::posthog::MockPostHog;
 use switchyard_tests::mock::recorder::MockRecorder;
 
-use crate::support::{capture_logs, component, misbehave_spec, posthog_spec, runtime, API_KEY};
+use crate::support::{capture_logs, misbehave_spec, posthog_spec, runtime, API_KEY};
 
 fn fetch(url: &str) -> Event {
     Event::new("fetch", "u").properties(json!({ "url": url }))

@@ -21,8 +21,8 @@ use serde_json::{json, Map, Value};
 use switchyard_sdk::analytics::{
     Analytics, Event, EventPage, EventQuery, FlushReport, Identity, Lifecycle, PageView,
 };
-use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::http::{HttpMethod, Request};
+use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::types::{Error, ErrorKind, HealthStatus};
 use switchyard_sdk::{buffer, config, retry};
 

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use switchyard_sdk::analytics::{
     Analytics, Event, EventPage, EventQuery, FlushReport, Identity, Lifecycle, PageView,
 };
-use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::http::Request;
+use switchyard_sdk::types::PageRequest;
 use switchyard_sdk::types::{Error, HealthStatus, Timestamp};
 use switchyard_sdk::{buffer, config};
 
@@ -66,7 +66,9 @@ impl Analytics for Recorder {
     }
 
     fn events(_query: EventQuery, _page: PageRequest) -> Result<EventPage, Error> {
-        Err(Error::unsupported("test-recorder forwards events and keeps none"))
+        Err(Error::unsupported(
+            "test-recorder forwards events and keeps none",
+        ))
     }
 
     fn flush() -> Result<FlushReport, Error> {
