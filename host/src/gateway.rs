@@ -12,6 +12,7 @@ use serde_json::{Map, Number, Value};
 use wasmtime::component::types::{ComponentItem, Type};
 use wasmtime::component::Val;
 
+use crate::binding::Loaded;
 use crate::error::{Error, ProviderError, Result};
 use crate::runtime::Runtime;
 use crate::service::Service;
@@ -30,9 +31,14 @@ impl Runtime {
     /// The functions of `service`'s contract, read from a bound component's types (empty when
     /// no tenant binds the service).
     pub fn functions(&self, service: Service) -> Vec<FunctionInfo> {
-        let Some(loaded) = self.any_loaded(service) else {
-            return Vec::new();
-        };
+        match self.any_loaded(service) {
+            Some(loaded) => self.functions_of(&loaded, service),
+            None => Vec::new(),
+        }
+    }
+
+    /// The contract functions a loaded component exports.
+    fn functions_of(&self, loaded: &Loaded, service: Service) -> Vec<FunctionInfo> {
         let engine = self.engine();
         let ty = loaded.component.component_type();
         let Some(ComponentItem::ComponentInstance(iface)) =
@@ -62,18 +68,18 @@ impl Runtime {
         args: Value,
     ) -> Result<Value> {
         let binding = self.binding(tenant, service)?;
-        let known = || {
-            self.functions(service)
-                .into_iter()
-                .map(|f| f.name)
-                .collect::<Vec<_>>()
-        };
+        // The tenant's own component says which functions exist (versions may differ).
+        let known: Vec<String> = self
+            .functions_of(&binding.current().loaded, service)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
         let unknown = || Error::UnknownFunction {
             service: service.to_string(),
             function: function.to_string(),
-            known: known(),
+            known: known.clone(),
         };
-        if !self.functions(service).iter().any(|f| f.name == function) {
+        if !known.iter().any(|f| f == function) {
             return Err(unknown());
         }
         let Value::Object(args) = args else {
