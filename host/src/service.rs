@@ -62,7 +62,7 @@ impl Service {
 
     /// Whether this version of the host has the service's contract.
     pub fn has_contract(&self) -> bool {
-        matches!(self, Service::Analytics)
+        matches!(self, Service::Analytics | Service::Payment)
     }
 }
 
