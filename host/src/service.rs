@@ -62,7 +62,10 @@ impl Service {
 
     /// Whether this version of the host has the service's contract.
     pub fn has_contract(&self) -> bool {
-        matches!(self, Service::Analytics | Service::Payment)
+        matches!(
+            self,
+            Service::Analytics | Service::Notification | Service::Payment
+        )
     }
 }
 

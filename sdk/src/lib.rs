@@ -67,6 +67,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod notification;
 pub mod payment;
 pub mod random;
 pub mod retry;
@@ -79,6 +80,10 @@ pub use switchyard_bindings_analytics::export_analytics;
 /// Exports a type implementing [`base::Lifecycle`] as a component of the base world (no
 /// contract): `switchyard_sdk::export_base!(MyType);`.
 pub use switchyard_bindings_base::export_base;
+/// Exports a type implementing [`notification::Notification`] and
+/// [`notification::Lifecycle`] as the component's notification adapter:
+/// `switchyard_sdk::export_notification!(MyAdapter);`.
+pub use switchyard_bindings_notification::export_notification;
 /// Exports a type implementing [`payment::Payment`] and [`payment::Lifecycle`] as the
 /// component's payment adapter: `switchyard_sdk::export_payment!(MyAdapter);`.
 pub use switchyard_bindings_payment::export_payment;

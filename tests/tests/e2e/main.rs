@@ -4,6 +4,7 @@
 
 mod config;
 mod local;
+mod notification;
 mod payment;
 mod posthog;
 mod sandbox;
