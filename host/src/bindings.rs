@@ -84,6 +84,27 @@ pub mod notification {
     });
 }
 
+/// The `switchyard:email/adapter` world.
+pub mod email {
+    wasmtime::component::bindgen!({
+        path: [
+            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
+            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
+            "../wit/types", "../wit/adapter", "../wit/email",
+        ],
+        world: "switchyard:email/adapter@0.1.0",
+        exports: { default: async },
+        with: {
+            "wasi": wasmtime_wasi::p2::bindings,
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "switchyard:types": crate::bindings::base::switchyard::types,
+            "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
+            "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
+            "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
+        },
+    });
+}
+
 /// Checks that a linked component implements `service`'s contract world (exports and types).
 pub(crate) fn validate(
     service: crate::Service,
@@ -91,6 +112,7 @@ pub(crate) fn validate(
 ) -> Result<(), String> {
     let checked = match service {
         crate::Service::Analytics => analytics::AdapterPre::new(pre.clone()).map(drop),
+        crate::Service::Email => email::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Notification => notification::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Payment => payment::AdapterPre::new(pre.clone()).map(drop),
         other => {

@@ -64,6 +64,7 @@ pub mod analytics;
 pub mod base;
 pub mod buffer;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod log;
@@ -80,6 +81,9 @@ pub use switchyard_bindings_analytics::export_analytics;
 /// Exports a type implementing [`base::Lifecycle`] as a component of the base world (no
 /// contract): `switchyard_sdk::export_base!(MyType);`.
 pub use switchyard_bindings_base::export_base;
+/// Exports a type implementing [`email::Email`] and [`email::Lifecycle`] as the component's
+/// email adapter: `switchyard_sdk::export_email!(MyAdapter);`.
+pub use switchyard_bindings_email::export_email;
 /// Exports a type implementing [`notification::Notification`] and
 /// [`notification::Lifecycle`] as the component's notification adapter:
 /// `switchyard_sdk::export_notification!(MyAdapter);`.

@@ -3,6 +3,7 @@
 //! The components come from `make adapters` (target/components/, or `SWITCHYARD_COMPONENTS`).
 
 mod config;
+mod email;
 mod local;
 mod notification;
 mod payment;
