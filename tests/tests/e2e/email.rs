@@ -33,13 +33,14 @@ pub struct Provider {
     _dirs: Vec<tempfile::TempDir>,
 }
 
-/// The embedded default: queued for 300 ms, sent until 700 ms, then final.
+/// The embedded default: queued for 1 s, sent until 2.5 s, then final (windows wide enough
+/// for a loaded CI machine to observe each state).
 async fn local() -> Provider {
     let tmp = tempfile::tempdir().expect("tempdir");
     let spec = BindingSpec::new(ComponentSource::path(component("email-local")))
         .files(tmp.path())
-        .config("sent_after_ms", "300")
-        .config("delivered_after_ms", "700");
+        .config("sent_after_ms", "1000")
+        .config("delivered_after_ms", "2500");
     Provider {
         rt: runtime(vec![(TENANT, Service::Email, spec)]).await,
         caps: Caps {
@@ -246,7 +247,7 @@ async fn status_walks_the_lifecycle(p: &Provider) {
     assert_eq!(first["recipients"].as_array().map(Vec::len), Some(3));
     let mut last = Value::Null;
     for want in ["sent", "bounced"] {
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
         loop {
             last = status(p, &id).await;
             if last["status"] == want || std::time::Instant::now() > deadline {
@@ -283,7 +284,7 @@ async fn status_walks_the_lifecycle(p: &Provider) {
             .as_str()
             .expect("id")
             .to_string();
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
         let mut got = Value::Null;
         while std::time::Instant::now() < deadline {
             got = status(p, &id).await;
