@@ -53,7 +53,17 @@ pub fn uuid_v7_at(ts: &Timestamp) -> String {
     for (dst, src) in bytes.iter_mut().zip(random.iter()) {
         *dst = *src;
     }
-    uuid_v7_from(unix_millis(ts), &bytes)
+    uuid_v7_sortable(ts, bytes)
+}
+
+/// A UUID version 7 for `ts` whose 12 `rand_a` bits carry the fraction of the millisecond
+/// (RFC 9562, 6.2 method 3), so ids made one after another sort in the order they were
+/// made, to about 0.25 µs; the other random bits come from `random`.
+pub fn uuid_v7_sortable(ts: &Timestamp, mut random: [u8; 10]) -> String {
+    let fraction = u64::from(ts.nanoseconds % 1_000_000) * 4096 / 1_000_000;
+    random[0] = ((fraction >> 8) & 0x0f) as u8;
+    random[1] = (fraction & 0xff) as u8;
+    uuid_v7_from(unix_millis(ts), &random)
 }
 
 /// A UUID version 7 from a time in milliseconds and 10 random bytes (deterministic).
@@ -67,6 +77,21 @@ pub fn uuid_v7_from(unix_millis: u64, random: &[u8; 10]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuid_v7_sorts_within_a_millisecond() {
+        let at = |nanoseconds| Timestamp {
+            seconds: 1_710_513_000,
+            nanoseconds,
+        };
+        // Same millisecond, later fraction: sorts after, whatever the random bits say.
+        let early = uuid_v7_sortable(&at(123_000_500), [0xff; 10]);
+        let late = uuid_v7_sortable(&at(123_100_000), [0x00; 10]);
+        assert!(early < late, "{early} < {late}");
+        assert_eq!(&early[14..15], "7", "version 7: {early}");
+        // A later millisecond sorts after any fraction of an earlier one.
+        assert!(late < uuid_v7_sortable(&at(124_000_000), [0x00; 10]));
+    }
 
     #[test]
     fn rfc3339_millis() {

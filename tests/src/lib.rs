@@ -24,3 +24,23 @@
 //! ```
 
 pub mod mock;
+
+/// The path of a component built by `make adapters`: `target/components/<name>.wasm`, or under
+/// `SWITCHYARD_COMPONENTS` when set.
+///
+/// # Panics
+/// When the file is missing, with a message saying to run `make adapters` (tests only).
+pub fn component(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("SWITCHYARD_COMPONENTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/components")
+        });
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "component {} is missing: run `make adapters` first",
+        path.display()
+    );
+    path
+}

@@ -48,6 +48,11 @@ fn open_for_append(dir: &Descriptor) -> Result<Descriptor, Error> {
 
 /// Appends `line` (which ends with a newline) to the events file and returns once it is
 /// written.
+///
+/// When the file does not end with a newline (a write torn by a crash), the line starts on a
+/// fresh one so the torn line cannot swallow it. A concurrent reader may also see another
+/// call's append half done (the kernel grows the size page by page while the write holds the
+/// inode), so this can add a harmless blank line; `scan` skips blank lines.
 pub fn append(line: &[u8]) -> Result<(), Error> {
     let dir = data_dir()?;
     let file = open_for_append(&dir)?;
@@ -144,7 +149,10 @@ pub fn scan(mut line: impl FnMut(u64, &[u8])) -> Result<u64, Error> {
         let mut rest = chunk.as_slice();
         while let Some(i) = rest.iter().position(|b| *b == b'\n') {
             pending.extend_from_slice(&rest[..i]);
-            line(pending_start, &pending);
+            // Blank lines are separators the torn-line repair in `append` may leave.
+            if !pending.is_empty() {
+                line(pending_start, &pending);
+            }
             pending_start += pending.len() as u64 + 1;
             pending.clear();
             rest = &rest[i + 1..];

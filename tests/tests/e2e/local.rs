@@ -48,10 +48,12 @@ fn at(seconds: u64) -> Timestamp {
     }
 }
 
-/// The lines of `dir/events.jsonl`, each parsed.
+/// The lines of `dir/events.jsonl`, each parsed; blank separator lines (which concurrent
+/// appends may leave, see analytics-local's store) are not events and are passed over.
 fn lines(dir: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(dir.join("events.jsonl")).expect("events file");
     text.lines()
+        .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_str(l).expect("every line is JSON"))
         .collect()
 }

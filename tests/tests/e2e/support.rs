@@ -1,7 +1,5 @@
-//! Shared helpers: component paths, runtimes for tests, bindings to the mocks, log capture.
+//! Shared helpers: component paths, runtimes for tests, bindings to the mocks.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchyard_host::{
@@ -13,19 +11,7 @@ use switchyard_tests::mock::posthog::MockPostHog;
 /// The PostHog project key the mocks expect.
 pub const API_KEY: &str = "phc_test_key_do_not_leak";
 
-/// The path of a component built by `make adapters`.
-pub fn component(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SWITCHYARD_COMPONENTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/components"));
-    let path = dir.join(format!("{name}.wasm"));
-    assert!(
-        path.exists(),
-        "component {} is missing: run `make adapters` first",
-        path.display()
-    );
-    path
-}
+pub use switchyard_tests::component;
 
 /// Options for test runtimes: a small pool and quick ticks.
 pub fn options() -> RuntimeOptions {
@@ -87,37 +73,4 @@ pub async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     cond()
-}
-
-/// Log lines captured on this thread while the guard lives (tests run on a current-thread runtime).
-#[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    /// Everything logged so far.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Captures this thread's logs (warn and above from every target, and the guest's).
-pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
 }
