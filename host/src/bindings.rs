@@ -21,89 +21,48 @@ pub mod base {
     });
 }
 
-/// The `switchyard:analytics/adapter` world.
-pub mod analytics {
-    wasmtime::component::bindgen!({
-        path: [
-            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
-            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
-            "../wit/types", "../wit/adapter", "../wit/analytics",
-        ],
-        world: "switchyard:analytics/adapter@0.1.0",
-        exports: { default: async },
-        with: {
-            "wasi": wasmtime_wasi::p2::bindings,
-            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-            "switchyard:types": crate::bindings::base::switchyard::types,
-            "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
-            "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
-            "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
-        },
-    });
+/// One contract's `adapter` world, reusing `base` for everything the contracts share.
+macro_rules! contract {
+    ($(#[$doc:meta])* $module:ident, $dir:literal, $world:literal) => {
+        $(#[$doc])*
+        pub mod $module {
+            wasmtime::component::bindgen!({
+                path: [
+                    "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random",
+                    "../wit/deps/filesystem", "../wit/deps/sockets", "../wit/deps/cli",
+                    "../wit/deps/http", "../wit/types", "../wit/adapter", $dir,
+                ],
+                world: $world,
+                exports: { default: async },
+                with: {
+                    "wasi": wasmtime_wasi::p2::bindings,
+                    "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+                    "switchyard:types": crate::bindings::base::switchyard::types,
+                    "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
+                    "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
+                    "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
+                },
+            });
+        }
+    };
 }
 
-/// The `switchyard:payment/adapter` world.
-pub mod payment {
-    wasmtime::component::bindgen!({
-        path: [
-            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
-            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
-            "../wit/types", "../wit/adapter", "../wit/payment",
-        ],
-        world: "switchyard:payment/adapter@0.1.0",
-        exports: { default: async },
-        with: {
-            "wasi": wasmtime_wasi::p2::bindings,
-            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-            "switchyard:types": crate::bindings::base::switchyard::types,
-            "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
-            "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
-            "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
-        },
-    });
-}
-
-/// The `switchyard:notification/adapter` world.
-pub mod notification {
-    wasmtime::component::bindgen!({
-        path: [
-            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
-            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
-            "../wit/types", "../wit/adapter", "../wit/notification",
-        ],
-        world: "switchyard:notification/adapter@0.1.0",
-        exports: { default: async },
-        with: {
-            "wasi": wasmtime_wasi::p2::bindings,
-            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-            "switchyard:types": crate::bindings::base::switchyard::types,
-            "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
-            "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
-            "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
-        },
-    });
-}
-
-/// The `switchyard:email/adapter` world.
-pub mod email {
-    wasmtime::component::bindgen!({
-        path: [
-            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
-            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
-            "../wit/types", "../wit/adapter", "../wit/email",
-        ],
-        world: "switchyard:email/adapter@0.1.0",
-        exports: { default: async },
-        with: {
-            "wasi": wasmtime_wasi::p2::bindings,
-            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-            "switchyard:types": crate::bindings::base::switchyard::types,
-            "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
-            "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
-            "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
-        },
-    });
-}
+contract!(
+    /// The `switchyard:analytics/adapter` world.
+    analytics, "../wit/analytics", "switchyard:analytics/adapter@0.1.0"
+);
+contract!(
+    /// The `switchyard:notification/adapter` world.
+    notification, "../wit/notification", "switchyard:notification/adapter@0.1.0"
+);
+contract!(
+    /// The `switchyard:email/adapter` world.
+    email, "../wit/email", "switchyard:email/adapter@0.1.0"
+);
+contract!(
+    /// The `switchyard:payment/adapter` world.
+    payment, "../wit/payment", "switchyard:payment/adapter@0.1.0"
+);
 
 /// Checks that a linked component implements `service`'s contract world (exports and types).
 pub(crate) fn validate(
