@@ -59,6 +59,9 @@ pub(crate) struct Generation {
     pub config: Arc<BTreeMap<String, String>>,
     pub limits: Limits,
     pub files: Option<std::path::PathBuf>,
+    pub backend: Option<crate::native::Backend>,
+    /// The host-native backends this generation's calls reach (none for ordinary adapters).
+    pub native: crate::native::Grant,
     pub buffer: Arc<Buffer>,
     pub loaded_at: SystemTime,
     /// The component file's stamp when last looked at (for watching).
@@ -70,7 +73,7 @@ pub(crate) struct Generation {
 }
 
 impl Generation {
-    pub fn new(loaded: Arc<Loaded>, spec: &BindingSpec) -> Self {
+    pub fn new(loaded: Arc<Loaded>, spec: &BindingSpec, native: crate::native::Grant) -> Self {
         let rules = OutboundRules {
             allow: spec.allow.clone(),
             credentials: spec.credentials.clone(),
@@ -89,6 +92,8 @@ impl Generation {
             config: Arc::new(spec.config.clone()),
             limits: spec.limits,
             files: spec.files.clone(),
+            backend: spec.backend,
+            native,
             buffer: Arc::new(Buffer::new(
                 spec.limits.buffer_items,
                 spec.limits.buffer_mib.saturating_mul(1024 * 1024),
@@ -110,6 +115,7 @@ impl Generation {
             credentials: self.rules.credentials.clone(),
             limits: self.limits,
             files: self.files.clone(),
+            backend: self.backend,
         }
     }
 

@@ -64,6 +64,47 @@ contract!(
     payment, "../wit/payment", "switchyard:payment/adapter@0.1.0"
 );
 
+contract!(
+    /// The `switchyard:messaging/adapter` world.
+    messaging, "../wit/messaging", "switchyard:messaging/adapter@0.1.0"
+);
+
+/// A contract's `host-bridge` world: the host implements the contract interface as an import
+/// (see `native`); the contract's types are the `contract!` module's, so one Rust type stands
+/// for each of them.
+macro_rules! bridge {
+    ($(#[$doc:meta])* $module:ident, $dir:literal, $world:literal, $types:literal => $types_path:path) => {
+        $(#[$doc])*
+        pub mod $module {
+            wasmtime::component::bindgen!({
+                path: [
+                    "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random",
+                    "../wit/deps/filesystem", "../wit/deps/sockets", "../wit/deps/cli",
+                    "../wit/deps/http", "../wit/types", "../wit/adapter", $dir,
+                ],
+                world: $world,
+                imports: { default: async },
+                exports: { default: async },
+                with: {
+                    "wasi": wasmtime_wasi::p2::bindings,
+                    "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+                    "switchyard:types": crate::bindings::base::switchyard::types,
+                    "switchyard:adapter/log": crate::bindings::base::switchyard::adapter::log,
+                    "switchyard:adapter/config": crate::bindings::base::switchyard::adapter::config,
+                    "switchyard:adapter/buffer": crate::bindings::base::switchyard::adapter::buffer,
+                    $types: $types_path,
+                },
+            });
+        }
+    };
+}
+
+bridge!(
+    /// The `switchyard:messaging/host-bridge` world: the host side of `adapters/messaging-host`.
+    messaging_bridge, "../wit/messaging", "switchyard:messaging/host-bridge@0.1.0",
+    "switchyard:messaging/types" => crate::bindings::messaging::switchyard::messaging::types
+);
+
 /// Checks that a linked component implements `service`'s contract world (exports and types).
 pub(crate) fn validate(
     service: crate::Service,
@@ -74,6 +115,7 @@ pub(crate) fn validate(
         crate::Service::Email => email::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Notification => notification::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Payment => payment::AdapterPre::new(pre.clone()).map(drop),
+        crate::Service::Messaging => messaging::AdapterPre::new(pre.clone()).map(drop),
         other => {
             return Err(format!(
                 "this version of Switchyard has no '{other}' contract yet"

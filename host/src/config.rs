@@ -32,6 +32,7 @@ use serde::Deserialize;
 use crate::credentials::{Credential, CredentialConfig, SecretSource};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+pub use crate::native::Backend;
 use crate::outbound::Target;
 use crate::service::Service;
 
@@ -171,6 +172,10 @@ pub struct BindingConfig {
     /// storage, for the embedded defaults. Created when missing. Give each tenant its own.
     #[serde(default)]
     pub files: Option<PathBuf>,
+    /// The host-native backend a bridge component passes the calls to (`memory` for
+    /// messaging); none for an ordinary adapter.
+    #[serde(default)]
+    pub backend: Option<String>,
 }
 
 /// Where a component comes from.
@@ -235,6 +240,8 @@ pub struct BindingSpec {
     pub limits: Limits,
     /// A host directory the adapter sees as `/data` (read and write); none by default.
     pub files: Option<PathBuf>,
+    /// The host-native backend serving a bridge component's calls; none by default.
+    pub backend: Option<Backend>,
 }
 
 /// Where a binding's directory appears inside the adapter.
@@ -250,7 +257,14 @@ impl BindingSpec {
             credentials: Vec::new(),
             limits: Limits::default(),
             files: None,
+            backend: None,
         }
+    }
+
+    /// Serves the bridge component's calls with a host-native backend.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = Some(backend);
+        self
     }
 
     /// Gives the adapter `dir` as `/data`.
@@ -356,6 +370,13 @@ impl BindingSpec {
             }
             None => None,
         };
+        let backend = match &cfg.backend {
+            Some(name) => Some(
+                name.parse::<Backend>()
+                    .map_err(|m| err(format!("backend: {m}")))?,
+            ),
+            None => None,
+        };
         Ok(BindingSpec {
             component: ComponentSource::Path(component),
             config,
@@ -363,6 +384,7 @@ impl BindingSpec {
             credentials,
             limits: cfg.limits,
             files,
+            backend,
         })
     }
 }
@@ -372,6 +394,7 @@ impl BindingSpec {
     pub fn same_as(&self, other: &BindingSpec) -> bool {
         self.config == other.config
             && self.files == other.files
+            && self.backend == other.backend
             && self.allow == other.allow
             && self.limits == other.limits
             && self.credentials.len() == other.credentials.len()

@@ -40,7 +40,11 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentReport> {
         if let Some(export) = ty.get_export(&engine, &iface) {
             contract = Some(format!("switchyard:{service}/adapter@0.1.0"));
             if let ComponentItem::ComponentInstance(i) = export.ty {
-                functions = i.exports(&engine).map(|(n, _)| n.to_string()).collect();
+                functions = i
+                    .exports(&engine)
+                    .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+                    .map(|(n, _)| n.to_string())
+                    .collect();
             }
         }
     }

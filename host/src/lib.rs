@@ -34,6 +34,7 @@ pub mod error;
 pub mod gateway;
 pub mod inspect;
 pub mod limits;
+pub mod native;
 pub mod outbound;
 pub mod runtime;
 pub mod service;
@@ -44,5 +45,6 @@ pub use config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions, Serve
 pub use credentials::{CredentialConfig, Injection, SecretSource};
 pub use error::{Error, ErrorKind, ProviderError, Result};
 pub use limits::Limits;
+pub use native::Backend;
 pub use runtime::{BindingInfo, ReloadReport, Runtime, RuntimeBuilder, ShutdownReport, SwapReport};
 pub use service::Service;

@@ -48,6 +48,8 @@ struct Inner {
     orphans: std::sync::Mutex<Vec<Arc<Binding>>>,
     next_call: AtomicU64,
     stopping: AtomicBool,
+    /// Host-native backends' state, per tenant.
+    native: crate::native::Backends,
 }
 
 /// What a binding looks like now, for listings.
@@ -173,6 +175,8 @@ fn linker(engine: &Engine) -> Result<Linker<CallState>> {
         .map_err(wasm)?;
     base::switchyard::adapter::buffer::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)
         .map_err(wasm)?;
+    // The host-native contracts, for bridge components (see `native`).
+    crate::native::add_to_linker(&mut linker).map_err(wasm)?;
     Ok(linker)
 }
 
@@ -196,6 +200,7 @@ impl Runtime {
                 orphans: std::sync::Mutex::new(Vec::new()),
                 next_call: AtomicU64::new(1),
                 stopping: AtomicBool::new(false),
+                native: Default::default(),
             }),
         };
         rt.start_background();
@@ -293,8 +298,7 @@ impl Runtime {
             .map_err(|e| refuse(format!("not a valid Wasm component: {}", e.root_cause())))?;
         let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
             refuse(format!(
-                "it imports something Switchyard does not provide: {}",
-                e.root_cause()
+                "it imports something Switchyard does not provide: {e:#}"
             ))
         })?;
         crate::bindings::validate(service, &pre).map_err(refuse)?;
@@ -309,6 +313,29 @@ impl Runtime {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, Arc::downgrade(&loaded));
         Ok(loaded)
+    }
+
+    /// A generation of (tenant, service) serving `loaded` with `spec`, its host-native
+    /// backends granted; refused when the component and the binding's `backend` do not fit.
+    fn generation(
+        &self,
+        tenant: &str,
+        service: Service,
+        loaded: Arc<Loaded>,
+        spec: &BindingSpec,
+    ) -> Result<Generation> {
+        let refuse = |message: String| Error::Config {
+            origin: format!("binding {tenant}/{service}"),
+            message,
+        };
+        crate::native::check_imports(&self.inner.engine, &loaded.component, service, spec.backend)
+            .map_err(refuse)?;
+        let grant = self
+            .inner
+            .native
+            .grant(tenant, service, spec.backend)
+            .map_err(refuse)?;
+        Ok(Generation::new(loaded, spec, grant))
     }
 
     fn compiled_get(&self, key: &(Service, String)) -> Option<Arc<Loaded>> {
@@ -350,11 +377,8 @@ impl Runtime {
         }
         self.check_limits(&spec)?;
         let loaded = self.load(service, &spec.component).await?;
-        let binding = Arc::new(Binding::new(
-            tenant,
-            service,
-            Generation::new(loaded, &spec),
-        ));
+        let generation = self.generation(tenant, service, loaded, &spec)?;
+        let binding = Arc::new(Binding::new(tenant, service, generation));
         let mut map = self
             .inner
             .bindings
@@ -452,7 +476,8 @@ impl Runtime {
         // Load first: a component that fails to compile or to implement the contract is
         // refused here and the old one keeps serving.
         let loaded = self.load(binding.service, &spec.component).await?;
-        let old = binding.replace(Generation::new(loaded, &spec));
+        let generation = self.generation(&binding.tenant, binding.service, loaded, &spec)?;
+        let old = binding.replace(generation);
         let new_digest = binding.current().loaded.digest.clone();
         tracing::info!(
             tenant = %binding.tenant, service = %binding.service,
@@ -656,6 +681,8 @@ impl Runtime {
                 lease: Lease::new(generation.buffer.clone(), call_id),
                 limiter: MemoryLimiter::new(limits.memory_bytes()),
                 who,
+                native: generation.native.clone(),
+                deadline: std::time::Instant::now() + limits.deadline(),
             },
         );
         store.limiter(|s| &mut s.limiter);

@@ -64,7 +64,11 @@ impl Service {
     pub fn has_contract(&self) -> bool {
         matches!(
             self,
-            Service::Analytics | Service::Email | Service::Notification | Service::Payment
+            Service::Analytics
+                | Service::Email
+                | Service::Messaging
+                | Service::Notification
+                | Service::Payment
         )
     }
 }

@@ -31,6 +31,10 @@ pub struct CallState {
     pub(crate) lease: Lease,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) who: CallIdentity,
+    /// The host-native backends the binding grants (none for ordinary adapters).
+    pub(crate) native: crate::native::Grant,
+    /// When the call's deadline passes (host waits end before it).
+    pub(crate) deadline: std::time::Instant,
 }
 
 impl WasiView for CallState {
@@ -53,6 +57,8 @@ impl WasiHttpView for CallState {
 }
 
 impl types::Host for CallState {}
+
+impl crate::bindings::messaging::switchyard::messaging::types::Host for CallState {}
 
 impl log::Host for CallState {
     fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {

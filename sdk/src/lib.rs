@@ -68,6 +68,7 @@ pub mod email;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod messaging;
 pub mod notification;
 pub mod payment;
 pub mod random;
@@ -84,6 +85,9 @@ pub use switchyard_bindings_base::export_base;
 /// Exports a type implementing [`email::Email`] and [`email::Lifecycle`] as the component's
 /// email adapter: `switchyard_sdk::export_email!(MyAdapter);`.
 pub use switchyard_bindings_email::export_email;
+/// Exports a type implementing [`messaging::Messaging`] and [`messaging::Lifecycle`] as the
+/// component's messaging adapter: `switchyard_sdk::export_messaging!(MyAdapter);`.
+pub use switchyard_bindings_messaging::export_messaging;
 /// Exports a type implementing [`notification::Notification`] and
 /// [`notification::Lifecycle`] as the component's notification adapter:
 /// `switchyard_sdk::export_notification!(MyAdapter);`.

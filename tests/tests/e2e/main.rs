@@ -5,6 +5,7 @@
 mod config;
 mod email;
 mod local;
+mod messaging;
 mod notification;
 mod payment;
 mod posthog;

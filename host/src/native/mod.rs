@@ -1,0 +1,159 @@
+//! Host-native services: contracts the host implements itself, behind the same WIT as any
+//! adapter.
+//!
+//! A host-native binding is served by a *bridge* component (`adapters/<service>-host`) whose
+//! world imports its contract interface and exports it again: each export calls the import
+//! of the same name, which the host implements here with the backend the binding's
+//! `backend` key names. Binding, swap, limits, the JSON gateway and the behaviour suites
+//! therefore treat a host-native provider exactly as they treat a Wasm adapter, and a
+//! third-party Wasm adapter of the same contract can replace it with a swap.
+//!
+//! Backends keep their state per tenant in the [`Backends`] registry, outside any binding,
+//! so a swap or reload of the bridge loses nothing.
+
+pub mod messaging;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use crate::bindings::base::switchyard::types::types;
+use crate::service::Service;
+
+/// A host-native backend, as named by a binding's `backend` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// In-process, in memory: the embedded default (messaging).
+    Memory,
+}
+
+impl Backend {
+    /// The backend's name, as in configuration.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Backend::Memory => "memory",
+        }
+    }
+
+    /// Whether `service` can be served by this backend.
+    pub fn serves(&self, service: Service) -> bool {
+        matches!((self, service), (Backend::Memory, Service::Messaging))
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "memory" => Ok(Backend::Memory),
+            other => Err(format!("unknown backend '{other}' (known: memory)")),
+        }
+    }
+}
+
+/// The host-native backends one generation's calls may reach.
+#[derive(Clone, Default)]
+pub struct Grant {
+    /// The tenant's message broker, for a messaging binding with a backend.
+    pub(crate) messaging: Option<messaging::Broker>,
+}
+
+/// Every tenant's host-native state, kept across swaps and reloads.
+#[derive(Default)]
+pub(crate) struct Backends {
+    brokers: Mutex<HashMap<String, Arc<messaging::memory::MemoryBroker>>>,
+}
+
+impl Backends {
+    /// What a binding of (tenant, service) with `backend` may reach; an error names what
+    /// does not fit.
+    pub fn grant(
+        &self,
+        tenant: &str,
+        service: Service,
+        backend: Option<Backend>,
+    ) -> Result<Grant, String> {
+        let Some(backend) = backend else {
+            return Ok(Grant::default());
+        };
+        if !backend.serves(service) {
+            return Err(format!(
+                "backend: '{backend}' does not serve the {service} service"
+            ));
+        }
+        let mut grant = Grant::default();
+        if service == Service::Messaging {
+            let mut brokers = self.brokers.lock().unwrap_or_else(|p| p.into_inner());
+            let broker = brokers
+                .entry(tenant.to_string())
+                .or_insert_with(|| Arc::new(messaging::memory::MemoryBroker::new()))
+                .clone();
+            grant.messaging = Some(messaging::Broker::Memory(broker));
+        }
+        Ok(grant)
+    }
+}
+
+/// Checks that a component imports a host-native contract only when its binding has a
+/// backend for it, so that a bridge is never bound without one.
+pub(crate) fn check_imports(
+    engine: &wasmtime::Engine,
+    component: &wasmtime::component::Component,
+    service: Service,
+    backend: Option<Backend>,
+) -> Result<(), String> {
+    let ty = component.component_type();
+    for (name, _) in ty.imports(engine) {
+        if let Some(imported) = Service::ALL.into_iter().find(|s| name == s.interface()) {
+            if imported != service {
+                return Err(format!(
+                    "it imports the {imported} contract ({name}), which a {service} binding cannot grant"
+                ));
+            }
+            if backend.is_none() {
+                return Err(format!(
+                    "it is a host bridge (it imports {name}) but the binding names no backend; \
+                     set `backend` (for example backend = \"memory\")"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Links the host side of every host-native contract (bridges import them).
+pub(crate) fn add_to_linker(
+    linker: &mut wasmtime::component::Linker<crate::state::CallState>,
+) -> wasmtime::Result<()> {
+    use crate::bindings::{messaging, messaging_bridge};
+    use crate::state::CallState;
+    use wasmtime::component::HasSelf;
+    messaging::switchyard::messaging::types::add_to_linker::<_, HasSelf<CallState>>(linker, |s| s)?;
+    messaging_bridge::switchyard::messaging::messaging::add_to_linker::<_, HasSelf<CallState>>(
+        linker,
+        |s| s,
+    )?;
+    Ok(())
+}
+
+/// An error of the shared contract type.
+pub(crate) fn error(kind: types::ErrorKind, message: impl Into<String>) -> types::Error {
+    types::Error {
+        kind,
+        retryable: matches!(
+            kind,
+            types::ErrorKind::Unavailable | types::ErrorKind::RateLimited | types::ErrorKind::Timeout
+        ),
+        message: message.into(),
+        provider_code: None,
+        provider_message: None,
+        retry_after_ms: None,
+    }
+}
