@@ -65,6 +65,32 @@ contract!(
 );
 
 contract!(
+    /// The `switchyard:storage/adapter` world.
+    storage, "../wit/storage", "switchyard:storage/adapter@0.1.0"
+);
+
+/// `switchyard:adapter/signing`: signed server URLs, imported by the embedded storage default.
+pub mod signing {
+    wasmtime::component::bindgen!({
+        path: [
+            "../wit/deps/io", "../wit/deps/clocks", "../wit/deps/random", "../wit/deps/filesystem",
+            "../wit/deps/sockets", "../wit/deps/cli", "../wit/deps/http",
+            "../wit/types", "../wit/adapter",
+        ],
+        inline: "
+            package switchyard:host-signing;
+            world signing {
+                import switchyard:adapter/signing@0.1.0;
+            }
+        ",
+        world: "switchyard:host-signing/signing",
+        with: {
+            "switchyard:types": crate::bindings::base::switchyard::types,
+        },
+    });
+}
+
+contract!(
     /// The `switchyard:messaging/adapter` world.
     messaging, "../wit/messaging", "switchyard:messaging/adapter@0.1.0"
 );
@@ -116,6 +142,7 @@ pub(crate) fn validate(
         crate::Service::Notification => notification::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Payment => payment::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Messaging => messaging::AdapterPre::new(pre.clone()).map(drop),
+        crate::Service::Storage => storage::AdapterPre::new(pre.clone()).map(drop),
         other => {
             return Err(format!(
                 "this version of Switchyard has no '{other}' contract yet"

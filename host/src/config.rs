@@ -102,6 +102,12 @@ pub struct ServerOptions {
     pub listen: String,
     /// The admin API's bearer token; the admin API is off without one.
     pub admin_token: Option<SecretSource>,
+    /// The server's address as clients reach it, for the URLs it signs (default
+    /// `http://` + `listen`).
+    pub public_url: Option<String>,
+    /// The key signed URLs are signed with; a random key per process when none (signed URLs
+    /// then stop working at restart).
+    pub signing_key: Option<SecretSource>,
 }
 
 impl Default for ServerOptions {
@@ -109,11 +115,46 @@ impl Default for ServerOptions {
         ServerOptions {
             listen: "127.0.0.1:8080".into(),
             admin_token: None,
+            public_url: None,
+            signing_key: None,
         }
     }
 }
 
 impl ServerOptions {
+    /// The URL signer these options describe; `origin` names the file in errors.
+    pub fn signer(&self, origin: &str) -> Result<crate::signing::Signer> {
+        let public_url = match &self.public_url {
+            Some(url) => expand_env(url, "server.public_url").map_err(|m| Error::Config {
+                origin: origin.to_string(),
+                message: m,
+            })?,
+            None => format!("http://{}", self.listen),
+        };
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(Error::Config {
+                origin: origin.to_string(),
+                message: format!("server.public_url must start with http:// or https://, not {public_url:?}"),
+            });
+        }
+        match &self.signing_key {
+            Some(source) => {
+                let secret = source.resolve().map_err(|m| Error::Config {
+                    origin: origin.to_string(),
+                    message: format!("server.signing_key: {m}"),
+                })?;
+                if secret.expose().len() < 16 {
+                    return Err(Error::Config {
+                        origin: origin.to_string(),
+                        message: "server.signing_key must be at least 16 bytes".into(),
+                    });
+                }
+                Ok(crate::signing::Signer::new(secret.expose().as_bytes().to_vec(), &public_url))
+            }
+            None => Ok(crate::signing::Signer::random(&public_url)),
+        }
+    }
+
     /// Reads the admin token, if one is configured.
     pub fn resolve_admin_token(&self) -> Result<Option<String>> {
         self.admin_token

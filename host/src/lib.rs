@@ -39,6 +39,7 @@ pub mod outbound;
 pub mod runtime;
 pub mod service;
 pub mod services;
+pub mod signing;
 pub mod state;
 
 pub use config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions, ServerOptions};
@@ -48,3 +49,4 @@ pub use limits::Limits;
 pub use native::Backend;
 pub use runtime::{BindingInfo, ReloadReport, Runtime, RuntimeBuilder, ShutdownReport, SwapReport};
 pub use service::Service;
+pub use signing::{SignatureError, Signer};

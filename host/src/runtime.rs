@@ -30,7 +30,11 @@ use crate::error::{Error, Result};
 use crate::limits::{MemoryLimiter, EPOCH_TICK};
 use crate::outbound::{CallIdentity, OutboundPolicy};
 use crate::service::Service;
+use crate::signing::Signer;
 use crate::state::CallState;
+
+/// Where signed URLs point when nothing else is configured.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// The Switchyard host runtime. Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -50,6 +54,8 @@ struct Inner {
     stopping: AtomicBool,
     /// Host-native backends' state, per tenant.
     native: crate::native::Backends,
+    /// Signs and verifies server URLs.
+    signer: Arc<crate::signing::Signer>,
 }
 
 /// What a binding looks like now, for listings.
@@ -108,6 +114,7 @@ pub struct ShutdownReport {
 pub struct RuntimeBuilder {
     options: RuntimeOptions,
     bindings: Vec<(String, Service, BindingSpec)>,
+    signer: Option<Signer>,
 }
 
 impl RuntimeBuilder {
@@ -129,14 +136,24 @@ impl RuntimeBuilder {
         let cfg = FileConfig::load(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         self.options = cfg.runtime;
+        self.signer = Some(cfg.server.signer(&path.display().to_string())?);
         self.bindings
             .extend(cfg.bindings(base, &path.display().to_string())?);
         Ok(self)
     }
 
+    /// Signs server URLs with `signer` (default: a random key, `http://127.0.0.1:8080`).
+    pub fn signer(mut self, signer: Signer) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
     /// Builds the runtime, compiling every binding's component. Needs a tokio runtime.
     pub async fn build(self) -> Result<Runtime> {
-        let rt = Runtime::new(self.options)?;
+        let signer = self
+            .signer
+            .unwrap_or_else(|| Signer::random(DEFAULT_PUBLIC_URL));
+        let rt = Runtime::with_signer(self.options, signer)?;
         for (tenant, service, spec) in self.bindings {
             rt.add_binding(&tenant, service, spec).await?;
         }
@@ -187,7 +204,13 @@ impl Runtime {
     }
 
     /// A runtime with no bindings. Needs a tokio runtime (it starts background tasks).
+    /// Signed URLs use a random key and `http://127.0.0.1:8080` (see [`Runtime::with_signer`]).
     pub fn new(options: RuntimeOptions) -> Result<Self> {
+        Self::with_signer(options, Signer::random(DEFAULT_PUBLIC_URL))
+    }
+
+    /// A runtime with no bindings whose signed URLs `signer` makes and verifies.
+    pub fn with_signer(options: RuntimeOptions, signer: Signer) -> Result<Self> {
         let engine = engine(&options)?;
         let linker = linker(&engine)?;
         let rt = Runtime {
@@ -201,10 +224,26 @@ impl Runtime {
                 next_call: AtomicU64::new(1),
                 stopping: AtomicBool::new(false),
                 native: Default::default(),
+                signer: Arc::new(signer),
             }),
         };
         rt.start_background();
         Ok(rt)
+    }
+
+    /// Checks a signed URL of (tenant, service) for `method` on `resource` (decoded), with
+    /// the request's query string.
+    pub fn verify_signed(
+        &self,
+        tenant: &str,
+        service: Service,
+        method: &str,
+        resource: &str,
+        query: Option<&str>,
+    ) -> std::result::Result<(), crate::signing::SignatureError> {
+        self.inner
+            .signer
+            .verify(tenant, service.as_str(), method, resource, query)
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -682,6 +721,7 @@ impl Runtime {
                 limiter: MemoryLimiter::new(limits.memory_bytes()),
                 who,
                 native: generation.native.clone(),
+                signer: self.inner.signer.clone(),
                 deadline: std::time::Instant::now() + limits.deadline(),
             },
         );

@@ -69,6 +69,7 @@ impl Service {
                 | Service::Messaging
                 | Service::Notification
                 | Service::Payment
+                | Service::Storage
         )
     }
 }

@@ -33,6 +33,8 @@ pub struct CallState {
     pub(crate) who: CallIdentity,
     /// The host-native backends the binding grants (none for ordinary adapters).
     pub(crate) native: crate::native::Grant,
+    /// Signs server URLs for the adapter (`switchyard:adapter/signing`).
+    pub(crate) signer: Arc<crate::signing::Signer>,
     /// When the call's deadline passes (host waits end before it).
     pub(crate) deadline: std::time::Instant,
 }
@@ -59,6 +61,8 @@ impl WasiHttpView for CallState {
 impl types::Host for CallState {}
 
 impl crate::bindings::messaging::switchyard::messaging::types::Host for CallState {}
+
+impl crate::bindings::storage::switchyard::storage::types::Host for CallState {}
 
 impl log::Host for CallState {
     fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {

@@ -36,6 +36,7 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod server;
+pub mod signed;
 
 pub use config::ServerSettings;
 pub use error::{ApiError, ServerError};

@@ -128,13 +128,22 @@ pub(crate) fn check_imports(
     Ok(())
 }
 
-/// Links the host side of every host-native contract (bridges import them).
+/// Links the host side of the host-native contracts (bridges import them), of the storage
+/// contract's types and of URL signing.
 pub(crate) fn add_to_linker(
     linker: &mut wasmtime::component::Linker<crate::state::CallState>,
 ) -> wasmtime::Result<()> {
     use crate::bindings::{messaging, messaging_bridge};
     use crate::state::CallState;
     use wasmtime::component::HasSelf;
+    crate::bindings::storage::switchyard::storage::types::add_to_linker::<_, HasSelf<CallState>>(
+        linker,
+        |s| s,
+    )?;
+    crate::bindings::signing::switchyard::adapter::signing::add_to_linker::<_, HasSelf<CallState>>(
+        linker,
+        |s| s,
+    )?;
     messaging::switchyard::messaging::types::add_to_linker::<_, HasSelf<CallState>>(linker, |s| s)?;
     messaging_bridge::switchyard::messaging::messaging::add_to_linker::<_, HasSelf<CallState>>(
         linker,
