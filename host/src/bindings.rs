@@ -125,6 +125,25 @@ macro_rules! bridge {
     };
 }
 
+contract!(
+    /// The `switchyard:logging/adapter` world.
+    logging, "../wit/logging", "switchyard:logging/adapter@0.1.0"
+);
+contract!(
+    /// The `switchyard:monitoring/adapter` world.
+    monitoring, "../wit/monitoring", "switchyard:monitoring/adapter@0.1.0"
+);
+
+bridge!(
+    /// The `switchyard:logging/host-bridge` world: the host side of `adapters/logging-host`.
+    logging_bridge, "../wit/logging", "switchyard:logging/host-bridge@0.1.0",
+    "switchyard:logging/types" => crate::bindings::logging::switchyard::logging::types
+);
+bridge!(
+    /// The `switchyard:monitoring/host-bridge` world: the host side of `adapters/monitoring-host`.
+    monitoring_bridge, "../wit/monitoring", "switchyard:monitoring/host-bridge@0.1.0",
+    "switchyard:monitoring/types" => crate::bindings::monitoring::switchyard::monitoring::types
+);
 bridge!(
     /// The `switchyard:messaging/host-bridge` world: the host side of `adapters/messaging-host`.
     messaging_bridge, "../wit/messaging", "switchyard:messaging/host-bridge@0.1.0",
@@ -143,6 +162,8 @@ pub(crate) fn validate(
         crate::Service::Payment => payment::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Messaging => messaging::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Storage => storage::AdapterPre::new(pre.clone()).map(drop),
+        crate::Service::Logging => logging::AdapterPre::new(pre.clone()).map(drop),
+        crate::Service::Monitoring => monitoring::AdapterPre::new(pre.clone()).map(drop),
         other => {
             return Err(format!(
                 "this version of Switchyard has no '{other}' contract yet"

@@ -246,6 +246,11 @@ impl Runtime {
             .verify(tenant, service.as_str(), method, resource, query)
     }
 
+    /// Every tenant's monitoring metrics in the Prometheus text format (for `/metrics`).
+    pub fn prometheus_metrics(&self) -> String {
+        self.inner.native.prometheus()
+    }
+
     pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
     }
@@ -372,7 +377,7 @@ impl Runtime {
         let grant = self
             .inner
             .native
-            .grant(tenant, service, spec.backend)
+            .grant(tenant, service, spec.backend, &spec.config)
             .map_err(refuse)?;
         Ok(Generation::new(loaded, spec, grant))
     }

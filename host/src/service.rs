@@ -70,6 +70,8 @@ impl Service {
                 | Service::Notification
                 | Service::Payment
                 | Service::Storage
+                | Service::Logging
+                | Service::Monitoring
         )
     }
 }

@@ -64,6 +64,10 @@ impl crate::bindings::messaging::switchyard::messaging::types::Host for CallStat
 
 impl crate::bindings::storage::switchyard::storage::types::Host for CallState {}
 
+impl crate::bindings::logging::switchyard::logging::types::Host for CallState {}
+
+impl crate::bindings::monitoring::switchyard::monitoring::types::Host for CallState {}
+
 impl log::Host for CallState {
     fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
         let mut message = message;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::json;
 use switchyard_host::services::analytics::Event;
 use switchyard_host::{
-    BindingSpec, ComponentSource, CredentialConfig, Injection, Limits, Runtime, RuntimeOptions,
+    Backend, BindingSpec, ComponentSource, CredentialConfig, Injection, Limits, Runtime, RuntimeOptions,
     SecretSource, Service,
 };
 use switchyard_tests::component;
@@ -134,4 +134,55 @@ async fn denials_and_guest_logs_carry_tenant_service_adapter_and_call_id() {
         assert!(guest.contains(field), "{field} missing: {guest}");
     }
     assert!(!text.contains("phc_logs"), "a secret reached the log");
+}
+
+#[tokio::test]
+async fn logging_contract_entries_reach_the_host_pipeline() {
+    logs();
+    let rt = Runtime::builder()
+        .options(options())
+        .binding(
+            "initech",
+            Service::Logging,
+            BindingSpec::new(ComponentSource::path(component("logging-host")))
+                .backend(Backend::Tracing),
+        )
+        .build()
+        .await
+        .expect("runtime");
+    let logger = rt
+        .invoke_json(
+            "initech",
+            Service::Logging,
+            "create-logger",
+            json!({"name": "billing", "context": {"region": "eu"}}),
+        )
+        .await
+        .expect("create-logger");
+    rt.invoke_json(
+        "initech",
+        Service::Logging,
+        "log",
+        json!({"logger": logger["id"], "entry": {"level": "error", "message": "invoice 7 failed",
+            "fields": {"invoice": 7},
+            "error": {"kind": "DbError", "message": "write failed", "causes": ["disk full"]}}}),
+    )
+    .await
+    .expect("log");
+    let text = logs();
+    let line = text
+        .lines()
+        .find(|l| l.contains("invoice 7 failed"))
+        .unwrap_or_else(|| panic!("the entry is not in the host log:\n{text}"));
+    for part in [
+        "ERROR",
+        "switchyard::app",
+        "tenant=initech",
+        "logger=billing",
+        "\"region\":\"eu\"",
+        "\"invoice\":7",
+        "DbError: write failed: disk full",
+    ] {
+        assert!(line.contains(part), "{part:?} missing from {line:?}");
+    }
 }

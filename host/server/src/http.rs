@@ -12,6 +12,16 @@ use crate::error::ApiError;
 /// The response type of every handler.
 pub type HttpResponse = Response<Full<Bytes>>;
 
+/// A response with a text body of `content_type`.
+pub fn text_response(status: StatusCode, content_type: &'static str, body: String) -> HttpResponse {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
 /// A response with a JSON body.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> HttpResponse {
     // Serialising a `Value` cannot fail.

@@ -163,6 +163,16 @@ async fn dispatch(state: &State, req: Request<Incoming>) -> Result<HttpResponse,
             }
             Ok(json_response(StatusCode::OK, &json!({ "status": "ok" })))
         }
+        Some((first, [])) if first == "metrics" => {
+            if req.method() != Method::GET && req.method() != Method::HEAD {
+                return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
+            }
+            Ok(crate::http::text_response(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                state.runtime.prometheus_metrics(),
+            ))
+        }
         Some((first, rest)) if first == "v1" => gateway::handle(&state.runtime, req, rest).await,
         Some((first, rest)) if first == "admin" => {
             let Some(token) = &state.admin_token else {

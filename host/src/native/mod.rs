@@ -11,7 +11,9 @@
 //! Backends keep their state per tenant in the [`Backends`] registry, outside any binding,
 //! so a swap or reload of the bridge loses nothing.
 
+pub mod logging;
 pub mod messaging;
+pub mod monitoring;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,8 +26,10 @@ use crate::service::Service;
 /// A host-native backend, as named by a binding's `backend` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// In-process, in memory: the embedded default (messaging).
+    /// In-process, in memory: the embedded default (messaging, monitoring).
     Memory,
+    /// The host's `tracing` pipeline (logging).
+    Tracing,
 }
 
 impl Backend {
@@ -33,12 +37,17 @@ impl Backend {
     pub fn as_str(&self) -> &'static str {
         match self {
             Backend::Memory => "memory",
+            Backend::Tracing => "tracing",
         }
     }
 
     /// Whether `service` can be served by this backend.
     pub fn serves(&self, service: Service) -> bool {
-        matches!((self, service), (Backend::Memory, Service::Messaging))
+        matches!(
+            (self, service),
+            (Backend::Memory, Service::Messaging | Service::Monitoring)
+                | (Backend::Tracing, Service::Logging)
+        )
     }
 }
 
@@ -53,7 +62,8 @@ impl FromStr for Backend {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "memory" => Ok(Backend::Memory),
-            other => Err(format!("unknown backend '{other}' (known: memory)")),
+            "tracing" => Ok(Backend::Tracing),
+            other => Err(format!("unknown backend '{other}' (known: memory, tracing)")),
         }
     }
 }
@@ -63,12 +73,18 @@ impl FromStr for Backend {
 pub struct Grant {
     /// The tenant's message broker, for a messaging binding with a backend.
     pub(crate) messaging: Option<messaging::Broker>,
+    /// The tenant's log, for a logging binding with a backend.
+    pub(crate) logging: Option<Arc<logging::TenantLog>>,
+    /// The tenant's metrics, spans and errors, for a monitoring binding with a backend.
+    pub(crate) monitoring: Option<Arc<monitoring::TenantMonitor>>,
 }
 
 /// Every tenant's host-native state, kept across swaps and reloads.
 #[derive(Default)]
 pub(crate) struct Backends {
     brokers: Mutex<HashMap<String, Arc<messaging::memory::MemoryBroker>>>,
+    logs: Mutex<HashMap<String, Arc<logging::TenantLog>>>,
+    monitors: Mutex<std::collections::BTreeMap<String, Arc<monitoring::TenantMonitor>>>,
 }
 
 impl Backends {
@@ -79,6 +95,7 @@ impl Backends {
         tenant: &str,
         service: Service,
         backend: Option<Backend>,
+        config: &std::collections::BTreeMap<String, String>,
     ) -> Result<Grant, String> {
         let Some(backend) = backend else {
             return Ok(Grant::default());
@@ -97,7 +114,38 @@ impl Backends {
                 .clone();
             grant.messaging = Some(messaging::Broker::Memory(broker));
         }
+        if service == Service::Logging {
+            let min_level = config
+                .get("min_level")
+                .map(|l| logging::parse_level(l).map_err(|m| format!("config.{m}")))
+                .transpose()?;
+            let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+            let log = logs
+                .entry(tenant.to_string())
+                .or_insert_with(|| {
+                    Arc::new(logging::TenantLog::new(
+                        crate::bindings::logging::switchyard::logging::types::Level::Info,
+                    ))
+                })
+                .clone();
+            if let Some(level) = min_level {
+                log.set_min_level(level);
+            }
+            grant.logging = Some(log);
+        }
+        if service == Service::Monitoring {
+            let mut monitors = self.monitors.lock().unwrap_or_else(|p| p.into_inner());
+            grant.monitoring = Some(monitors.entry(tenant.to_string()).or_default().clone());
+        }
         Ok(grant)
+    }
+}
+
+impl Backends {
+    /// Every tenant's metrics in the Prometheus text format.
+    pub fn prometheus(&self) -> String {
+        let monitors = self.monitors.lock().unwrap_or_else(|p| p.into_inner());
+        monitoring::render_prometheus(monitors.iter().map(|(t, m)| (t.as_str(), &**m)))
     }
 }
 
@@ -146,6 +194,20 @@ pub(crate) fn add_to_linker(
     )?;
     messaging::switchyard::messaging::types::add_to_linker::<_, HasSelf<CallState>>(linker, |s| s)?;
     messaging_bridge::switchyard::messaging::messaging::add_to_linker::<_, HasSelf<CallState>>(
+        linker,
+        |s| s,
+    )?;
+    use crate::bindings::{logging, logging_bridge, monitoring, monitoring_bridge};
+    logging::switchyard::logging::types::add_to_linker::<_, HasSelf<CallState>>(linker, |s| s)?;
+    logging_bridge::switchyard::logging::logging::add_to_linker::<_, HasSelf<CallState>>(
+        linker,
+        |s| s,
+    )?;
+    monitoring::switchyard::monitoring::types::add_to_linker::<_, HasSelf<CallState>>(
+        linker,
+        |s| s,
+    )?;
+    monitoring_bridge::switchyard::monitoring::monitoring::add_to_linker::<_, HasSelf<CallState>>(
         linker,
         |s| s,
     )?;

@@ -9,11 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use switchyard_host::{
-    Backend, BindingSpec, ComponentSource, Error, ErrorKind, ProviderError, Runtime, Service,
-};
+use switchyard_host::{Backend, BindingSpec, ComponentSource, ErrorKind, Runtime, Service};
 
-use crate::support::{component, runtime};
+use crate::support::{component, expect_error, runtime, Contract};
 
 const TENANT: &str = "acme";
 
@@ -27,7 +25,14 @@ pub enum Kind {
 /// A runtime with tenants bound to a messaging provider.
 pub struct Provider {
     kind: Kind,
-    rt: Runtime,
+    contract: Contract,
+}
+
+impl std::ops::Deref for Provider {
+    type Target = Contract;
+    fn deref(&self) -> &Contract {
+        &self.contract
+    }
 }
 
 /// The binding of `kind` for one tenant.
@@ -46,32 +51,13 @@ impl Provider {
             ("globex", Service::Messaging, spec(kind)),
         ])
         .await;
-        Provider { kind, rt }
-    }
-
-    /// Calls `function` by name as `tenant`.
-    pub async fn call_as(&self, tenant: &str, function: &str, args: Value) -> Result<Value, Error> {
-        self.rt
-            .invoke_json(tenant, Service::Messaging, function, args)
-            .await
-    }
-
-    /// Calls `function`, which must succeed.
-    pub async fn ok(&self, function: &str, args: Value) -> Value {
-        match self.call_as(TENANT, function, args.clone()).await {
-            Ok(v) => v,
-            Err(err) => panic!("{function}({args}) failed: {err}"),
-        }
-    }
-
-    /// Calls `function`, which must fail with a contract error.
-    pub async fn err(&self, function: &str, args: Value) -> ProviderError {
-        match self.call_as(TENANT, function, args.clone()).await {
-            Ok(v) => panic!("{function}({args}) succeeded with {v}; an error was expected"),
-            Err(err) => err
-                .provider()
-                .unwrap_or_else(|| panic!("not a contract error: {err}"))
-                .clone(),
+        Provider {
+            kind,
+            contract: Contract {
+                rt,
+                service: Service::Messaging,
+                tenant: TENANT,
+            },
         }
     }
 
@@ -117,16 +103,6 @@ impl Provider {
 
 fn msg(body: &str) -> Value {
     json!({"body": body, "headers": []})
-}
-
-/// Asserts the error's kind and that its message names `what`.
-fn expect_error(err: &ProviderError, kind: ErrorKind, what: &str) {
-    assert_eq!(err.kind, kind, "{err:?}");
-    assert!(
-        err.message.contains(what),
-        "the message should name `{what}`: {}",
-        err.message
-    );
 }
 
 async fn fans_out_to_every_subscribed_queue(p: &Provider) {

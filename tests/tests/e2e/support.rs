@@ -74,3 +74,56 @@ pub async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool
     }
     cond()
 }
+
+/// Calls one service's contract functions by name through the JSON gateway, as any tenant.
+pub struct Contract {
+    /// The runtime called.
+    pub rt: Runtime,
+    /// The service called.
+    pub service: Service,
+    /// The tenant [`Contract::ok`] and [`Contract::err`] call as.
+    pub tenant: &'static str,
+}
+
+impl Contract {
+    /// Calls `function` as `tenant`.
+    pub async fn call_as(
+        &self,
+        tenant: &str,
+        function: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, switchyard_host::Error> {
+        self.rt
+            .invoke_json(tenant, self.service, function, args)
+            .await
+    }
+
+    /// Calls `function`, which must succeed.
+    pub async fn ok(&self, function: &str, args: serde_json::Value) -> serde_json::Value {
+        match self.call_as(self.tenant, function, args.clone()).await {
+            Ok(v) => v,
+            Err(err) => panic!("{function}({args}) failed: {err}"),
+        }
+    }
+
+    /// Calls `function`, which must fail with a contract error.
+    pub async fn err(&self, function: &str, args: serde_json::Value) -> switchyard_host::ProviderError {
+        match self.call_as(self.tenant, function, args.clone()).await {
+            Ok(v) => panic!("{function}({args}) succeeded with {v}; an error was expected"),
+            Err(err) => err
+                .provider()
+                .unwrap_or_else(|| panic!("{function}: not a contract error: {err}"))
+                .clone(),
+        }
+    }
+}
+
+/// Asserts the error's kind and that its message names `what`.
+pub fn expect_error(err: &switchyard_host::ProviderError, kind: switchyard_host::ErrorKind, what: &str) {
+    assert_eq!(err.kind, kind, "{err:?}");
+    assert!(
+        err.message.contains(what),
+        "the message should name `{what}`: {}",
+        err.message
+    );
+}
