@@ -73,6 +73,7 @@ pub mod notification;
 pub mod payment;
 pub mod random;
 pub mod retry;
+pub mod storage;
 pub mod time;
 pub mod types;
 
@@ -95,3 +96,6 @@ pub use switchyard_bindings_notification::export_notification;
 /// Exports a type implementing [`payment::Payment`] and [`payment::Lifecycle`] as the
 /// component's payment adapter: `switchyard_sdk::export_payment!(MyAdapter);`.
 pub use switchyard_bindings_payment::export_payment;
+/// Exports a type implementing [`storage::Storage`] and [`storage::Lifecycle`] as the
+/// component's storage adapter (either storage world): `switchyard_sdk::export_storage!(MyAdapter);`.
+pub use switchyard_bindings_storage::export_storage;

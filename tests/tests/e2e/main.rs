@@ -5,10 +5,13 @@
 mod config;
 mod email;
 mod local;
+mod logging;
 mod messaging;
+mod monitoring;
 mod notification;
 mod payment;
 mod posthog;
 mod sandbox;
+mod storage;
 mod support;
 mod swap;

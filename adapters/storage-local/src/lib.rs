@@ -1,0 +1,686 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
+//!
+//! - `store`: files under `/data` (write whole then rename or link, exclusive create, locks,
+//!   listing, removal of a tree).
+//! - `object`: an object's file name (the key, encoded) and its content (header, then body).
+#![warn(missing_docs)]
+
+#[allow(missing_docs)]
+pub mod object;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use wasi::filesystem::types::Descriptor;
+
+use object::Header;
+use store::Place;
+use switchyard_sdk::storage::{
+    signing, validate, Bucket, BucketOptions, DeleteResult, Lifecycle, ListQuery, Object,
+    ObjectInfo, ObjectPage, SignedUrl, Storage, UploadOptions,
+};
+use switchyard_sdk::types::{Error, ErrorKind, HealthStatus, PageInfo, PageRequest, Timestamp};
+use switchyard_sdk::{config, log};
+
+/// The config key of the base of public URLs.
+pub const PUBLIC_BASE_URL: &str = "public_base_url";
+
+/// The local storage adapter.
+pub struct Local;
+
+/// A bucket's settings, as stored in `buckets/<name>/bucket.json`.
+#[derive(Serialize, Deserialize, Clone)]
+struct StoredBucket {
+    name: String,
+    public: bool,
+    max_object_bytes: Option<u64>,
+    allowed_content_types: Vec<String>,
+    created_at: (u64, u32),
+    updated_at: (u64, u32),
+}
+
+impl StoredBucket {
+    fn to_contract(&self) -> Bucket {
+        Bucket {
+            name: self.name.clone(),
+            public: self.public,
+            max_object_bytes: self.max_object_bytes,
+            allowed_content_types: self.allowed_content_types.clone(),
+            created_at: ts(self.created_at),
+            updated_at: ts(self.updated_at),
+        }
+    }
+
+    /// Checks an object of `size` bytes and `content_type` against the limits; `what` says
+    /// where the object comes from, for the message.
+    fn admits(&self, size: u64, content_type: &str, what: &str) -> Result<(), Error> {
+        if let Some(max) = self.max_object_bytes {
+            if size > max {
+                return Err(Error::too_large(format!(
+                    "{what} is {size} bytes; bucket '{}' takes objects of at most {max} bytes \
+                     (max-object-bytes)",
+                    self.name
+                )));
+            }
+        }
+        if !validate::content_type_allowed(&self.allowed_content_types, content_type) {
+            return Err(Error::invalid_input(format!(
+                "content-type '{content_type}' is not allowed in bucket '{}' (allowed: {})",
+                self.name,
+                self.allowed_content_types.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn now() -> (u64, u32) {
+    let t = switchyard_sdk::time::now();
+    (t.seconds, t.nanoseconds)
+}
+
+fn ts((seconds, nanoseconds): (u64, u32)) -> Timestamp {
+    Timestamp {
+        seconds,
+        nanoseconds,
+    }
+}
+
+fn bucket_dir(bucket: &str) -> String {
+    format!("{}/{bucket}", store::BUCKETS)
+}
+
+fn objects_dir(bucket: &str) -> String {
+    format!("{}/{bucket}/objects", store::BUCKETS)
+}
+
+fn object_path(bucket: &str, key: &str) -> String {
+    format!("{}/{}", objects_dir(bucket), object::file_name(key))
+}
+
+fn bucket_not_found(field: &str, name: &str) -> Error {
+    let which = if field == "bucket" || field == "name" {
+        String::new()
+    } else {
+        format!("{field}: ")
+    };
+    Error::not_found(format!(
+        "{which}bucket '{name}' does not exist (create-bucket makes it)"
+    ))
+}
+
+fn object_not_found(bucket: &str, key: &str) -> Error {
+    Error::not_found(format!(
+        "object '{}' does not exist in bucket '{bucket}'",
+        key.escape_debug()
+    ))
+}
+
+/// A `not-found` from the filesystem while writing into a bucket means it was deleted.
+fn gone_is_not_found(err: Error, field: &str, bucket: &str) -> Error {
+    if err.kind == ErrorKind::NotFound {
+        bucket_not_found(field, bucket)
+    } else {
+        err
+    }
+}
+
+/// The settings of the bucket `name` (checked first, `field` naming the argument).
+fn load_bucket(dir: &Descriptor, field: &str, name: &str) -> Result<StoredBucket, Error> {
+    validate::bucket_name(field, name)?;
+    let path = format!("{}/bucket.json", bucket_dir(name));
+    let bytes = store::read(dir, &path)?.ok_or_else(|| bucket_not_found(field, name))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::internal(format!(
+            "{}/{path} is not a bucket's settings: {e}",
+            store::DATA_DIR
+        ))
+    })
+}
+
+/// The header (and body, with `body`) of `key` in `bucket`; `not-found` naming both.
+fn load_object(
+    dir: &Descriptor,
+    bucket: &str,
+    key: &str,
+    body: bool,
+) -> Result<object::Loaded, Error> {
+    let path = object_path(bucket, key);
+    match object::read(dir, &path, body)? {
+        // A hashed name holds the key it was made from; anything else is not this key.
+        Some((header, content)) if header.key == key => Ok((header, content)),
+        _ => Err(object_not_found(bucket, key)),
+    }
+}
+
+/// Stores an object whole: written to a temporary file in the bucket, then put in place
+/// (replacing, or only if absent: `conflict` when the key exists).
+fn put(
+    dir: &Descriptor,
+    field: &str,
+    bucket: &str,
+    header: &Header,
+    body: &[u8],
+    overwrite: bool,
+) -> Result<(), Error> {
+    let prefix = header.prefix()?;
+    let tmp = store::write_temp(dir, &objects_dir(bucket), &[&prefix, body])
+        .map_err(|e| gone_is_not_found(e, field, bucket))?;
+    let how = if overwrite {
+        Place::Replace
+    } else {
+        Place::CreateNew
+    };
+    let placed = store::place(dir, &tmp, &object_path(bucket, &header.key), how)
+        .map_err(|e| gone_is_not_found(e, field, bucket))?;
+    if !placed {
+        return Err(Error::conflict(format!(
+            "object '{}' already exists in bucket '{bucket}'; upload with overwrite to \
+             replace it",
+            header.key.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// The keys in `bucket` (read from headers for hashed names).
+fn keys(dir: &Descriptor, bucket: &str) -> Result<Vec<String>, Error> {
+    let objects = objects_dir(bucket);
+    let mut out = Vec::new();
+    for name in store::list(dir, &objects)? {
+        if !object::is_object_name(&name) {
+            continue;
+        }
+        match object::key_of(&name) {
+            Some(key) => out.push(key),
+            None => match object::read(dir, &format!("{objects}/{name}"), false) {
+                Ok(Some((header, _))) => out.push(header.key),
+                Ok(None) => {}
+                Err(err) => log::warn(
+                    "skipping a file that is not an object",
+                    &[("file", &name), ("reason", &err.message)],
+                ),
+            },
+        }
+    }
+    Ok(out)
+}
+
+fn encode_cursor(name: &str) -> String {
+    format!("k{}", hex::encode(name.as_bytes()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, Error> {
+    cursor
+        .strip_prefix('k')
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            let shown: String = cursor.chars().take(80).collect();
+            Error::invalid_input(format!(
+                "page.cursor '{}' is not a cursor this listing gave",
+                shown.escape_debug()
+            ))
+        })
+}
+
+/// Percent-encodes one URL path segment (RFC 3986 unreserved characters stay).
+fn url_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Copies `key` of `bucket` to `target_key` of `target_bucket` (never replacing); answers
+/// the copy's description.
+fn copy(
+    bucket: &str,
+    key: &str,
+    target_bucket: &str,
+    target_key: &str,
+) -> Result<ObjectInfo, Error> {
+    validate::bucket_name("bucket", bucket)?;
+    validate::key("key", key)?;
+    validate::bucket_name("target-bucket", target_bucket)?;
+    validate::key("target-key", target_key)?;
+    let dir = store::open()?;
+    load_bucket(&dir, "bucket", bucket)?;
+    let target = load_bucket(&dir, "target-bucket", target_bucket)?;
+    let (source, body) = load_object(&dir, bucket, key, true)?;
+    let body = body.unwrap_or_default();
+    target.admits(
+        source.size,
+        &source.content_type,
+        &format!("object '{}'", key.escape_debug()),
+    )?;
+    let header = Header {
+        key: target_key.to_string(),
+        updated_at: now(),
+        ..source
+    };
+    put(&dir, "target-bucket", target_bucket, &header, &body, false)?;
+    Ok(header.info(target_bucket))
+}
+
+fn sign(method: &str, bucket: &str, key: &str, expires_in_s: u32) -> Result<SignedUrl, Error> {
+    signing::object_url(method, bucket, key, expires_in_s)
+}
+
+impl Storage for Local {
+    fn upload(
+        bucket: String,
+        key: String,
+        body: Vec<u8>,
+        options: UploadOptions,
+    ) -> Result<ObjectInfo, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::key("key", &key)?;
+        validate::upload_options(&options)?;
+        let dir = store::open()?;
+        let settings = load_bucket(&dir, "bucket", &bucket)?;
+        let content_type = options
+            .content_type
+            .unwrap_or_else(|| validate::DEFAULT_CONTENT_TYPE.to_string());
+        settings.admits(body.len() as u64, &content_type, "body")?;
+        let header = Header {
+            key,
+            size: body.len() as u64,
+            content_type,
+            cache_control: options.cache_control,
+            metadata: options.metadata,
+            etag: object::etag(&body),
+            updated_at: now(),
+        };
+        put(
+            &dir,
+            "bucket",
+            &bucket,
+            &header,
+            &body,
+            options.overwrite.unwrap_or(false),
+        )?;
+        Ok(header.info(&bucket))
+    }
+
+    fn download(bucket: String, key: String) -> Result<Object, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::key("key", &key)?;
+        let dir = store::open()?;
+        load_bucket(&dir, "bucket", &bucket)?;
+        let (header, body) = load_object(&dir, &bucket, &key, true)?;
+        Ok(Object {
+            info: header.info(&bucket),
+            body: body.unwrap_or_default(),
+        })
+    }
+
+    fn stat(bucket: String, key: String) -> Result<ObjectInfo, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::key("key", &key)?;
+        let dir = store::open()?;
+        load_bucket(&dir, "bucket", &bucket)?;
+        let (header, _) = load_object(&dir, &bucket, &key, false)?;
+        Ok(header.info(&bucket))
+    }
+
+    fn list_objects(
+        bucket: String,
+        query: ListQuery,
+        page: PageRequest,
+    ) -> Result<ObjectPage, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::list_query(&query)?;
+        let limit = validate::page_limit(&page)? as usize;
+        let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
+        let dir = store::open()?;
+        load_bucket(&dir, "bucket", &bucket)?;
+        let prefix = query.prefix.unwrap_or_default();
+        // Every entry of the listing by name: an object (false) or a common prefix (true).
+        let mut entries: BTreeMap<String, bool> = BTreeMap::new();
+        for key in keys(&dir, &bucket)? {
+            let Some(rest) = key.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
+            match query.delimiter.as_deref().and_then(|d| {
+                rest.find(d)
+                    .map(|at| format!("{prefix}{}", &rest[..at + d.len()]))
+            }) {
+                Some(common) => {
+                    entries.insert(common, true);
+                }
+                None => {
+                    entries.insert(key, false);
+                }
+            }
+        }
+        let total = entries.len() as u64;
+        let mut rest = entries
+            .into_iter()
+            .filter(|(name, _)| after.as_ref().is_none_or(|after| name > after));
+        let chosen: Vec<(String, bool)> = rest.by_ref().take(limit).collect();
+        let more = rest.next().is_some();
+        let mut items = Vec::new();
+        let mut prefixes = Vec::new();
+        for (name, is_prefix) in &chosen {
+            if *is_prefix {
+                prefixes.push(name.clone());
+                continue;
+            }
+            // An object deleted since the directory was read is left out.
+            match load_object(&dir, &bucket, name, false) {
+                Ok((header, _)) => items.push(header.info(&bucket)),
+                Err(err) if err.kind == ErrorKind::NotFound => {}
+                Err(err) => return Err(err),
+            }
+        }
+        let next_cursor = if more {
+            chosen.last().map(|(name, _)| encode_cursor(name))
+        } else {
+            None
+        };
+        Ok(ObjectPage {
+            items,
+            prefixes,
+            page: PageInfo {
+                next_cursor,
+                total: Some(total),
+            },
+        })
+    }
+
+    fn delete(bucket: String, key: String) -> Result<(), Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::key("key", &key)?;
+        let dir = store::open()?;
+        load_bucket(&dir, "bucket", &bucket)?;
+        if store::remove(&dir, &object_path(&bucket, &key))? {
+            Ok(())
+        } else {
+            Err(object_not_found(&bucket, &key))
+        }
+    }
+
+    fn delete_many(bucket: String, keys: Vec<String>) -> Result<Vec<DeleteResult>, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::delete_keys(&keys)?;
+        let dir = store::open()?;
+        load_bucket(&dir, "bucket", &bucket)?;
+        keys.into_iter()
+            .map(|key| {
+                let deleted = store::remove(&dir, &object_path(&bucket, &key))?;
+                Ok(DeleteResult { key, deleted })
+            })
+            .collect()
+    }
+
+    fn copy_object(
+        bucket: String,
+        key: String,
+        target_bucket: String,
+        target_key: String,
+    ) -> Result<ObjectInfo, Error> {
+        copy(&bucket, &key, &target_bucket, &target_key)
+    }
+
+    fn move_object(
+        bucket: String,
+        key: String,
+        target_bucket: String,
+        target_key: String,
+    ) -> Result<ObjectInfo, Error> {
+        let info = copy(&bucket, &key, &target_bucket, &target_key)?;
+        let dir = store::open()?;
+        // Gone already (deleted meanwhile by another call) is as good as deleted here.
+        store::remove(&dir, &object_path(&bucket, &key))?;
+        Ok(info)
+    }
+
+    fn public_url(bucket: String, key: String) -> Result<String, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::key("key", &key)?;
+        let dir = store::open()?;
+        let settings = load_bucket(&dir, "bucket", &bucket)?;
+        if !settings.public {
+            return Err(Error::denied(format!(
+                "bucket '{bucket}' is not public: make it public (update-bucket) or give a \
+                 signed-download-url"
+            )));
+        }
+        let base = config::get(PUBLIC_BASE_URL)
+            .map(|b| b.trim().trim_end_matches('/').to_string())
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| {
+                Error::unsupported(format!(
+                    "public URLs are not configured: set `{PUBLIC_BASE_URL}` in this binding's \
+                     config to the URL the public objects are served under"
+                ))
+            })?;
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::unsupported(format!(
+                "config `{PUBLIC_BASE_URL}` '{base}' is not an http:// or https:// URL"
+            )));
+        }
+        let path: Vec<String> = key.split('/').map(url_segment).collect();
+        Ok(format!("{base}/{bucket}/{}", path.join("/")))
+    }
+
+    fn signed_download_url(
+        bucket: String,
+        key: String,
+        expires_in_s: u32,
+    ) -> Result<SignedUrl, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::key("key", &key)?;
+        validate::expires_in(expires_in_s)?;
+        let dir = store::open()?;
+        load_bucket(&dir, "bucket", &bucket)?;
+        load_object(&dir, &bucket, &key, false)?;
+        sign("GET", &bucket, &key, expires_in_s)
+    }
+
+    fn signed_upload_url(
+        bucket: String,
+        key: String,
+        expires_in_s: u32,
+    ) -> Result<SignedUrl, Error> {
+        validate::bucket_name("bucket", &bucket)?;
+        validate::key("key", &key)?;
+        validate::expires_in(expires_in_s)?;
+        let dir = store::open()?;
+        load_bucket(&dir, "bucket", &bucket)?;
+        sign("PUT", &bucket, &key, expires_in_s)
+    }
+
+    fn create_bucket(name: String, options: BucketOptions) -> Result<Bucket, Error> {
+        validate::bucket_name("name", &name)?;
+        validate::bucket_options(&options)?;
+        let dir = store::open()?;
+        let at = now();
+        let settings = StoredBucket {
+            name: name.clone(),
+            public: options.public.unwrap_or(false),
+            max_object_bytes: options.max_object_bytes,
+            allowed_content_types: options.allowed_content_types.unwrap_or_default(),
+            created_at: at,
+            updated_at: at,
+        };
+        let json = serde_json::to_vec(&settings)
+            .map_err(|e| Error::internal(format!("serialising a bucket failed: {e}")))?;
+        // Made whole under a temporary name, then renamed into place: a rename onto a bucket
+        // that exists (never an empty directory) fails, so of concurrent creators one wins.
+        let staging = format!(
+            "{}/.tmp-{}",
+            store::BUCKETS,
+            hex::encode(switchyard_sdk::random::bytes(12))
+        );
+        let made = (|| {
+            dir.create_directory_at(&staging)
+                .map_err(|code| store::fs_error(code, "creating", &staging))?;
+            store::create_dir(&dir, &format!("{staging}/objects"))?;
+            store::create_exclusive(&dir, &format!("{staging}/bucket.json"), &json)?;
+            match dir.rename_at(&staging, &dir, &bucket_dir(&name)) {
+                Ok(()) => Ok(()),
+                Err(
+                    wasi::filesystem::types::ErrorCode::Exist
+                    | wasi::filesystem::types::ErrorCode::NotEmpty,
+                ) => Err(Error::conflict(format!("bucket '{name}' already exists"))),
+                Err(code) => Err(store::fs_error(code, "renaming into", &bucket_dir(&name))),
+            }
+        })();
+        if made.is_err() {
+            let _ = store::remove_tree(&dir, &staging);
+        }
+        made?;
+        Ok(settings.to_contract())
+    }
+
+    fn get_bucket(name: String) -> Result<Bucket, Error> {
+        let dir = store::open()?;
+        Ok(load_bucket(&dir, "name", &name)?.to_contract())
+    }
+
+    fn list_buckets() -> Result<Vec<Bucket>, Error> {
+        let dir = store::open()?;
+        let mut names = store::list(&dir, store::BUCKETS)?;
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            match load_bucket(&dir, "name", &name) {
+                Ok(b) => out.push(b.to_contract()),
+                // Deleted meanwhile, or not a bucket of ours.
+                Err(err) if err.kind == ErrorKind::NotFound => {}
+                Err(err) if err.kind == ErrorKind::InvalidInput => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(out)
+    }
+
+    fn update_bucket(name: String, options: BucketOptions) -> Result<Bucket, Error> {
+        validate::bucket_name("name", &name)?;
+        validate::bucket_options(&options)?;
+        let dir = store::open()?;
+        load_bucket(&dir, "name", &name)?;
+        let _lock = store::lock(
+            &dir,
+            &format!("{}/.lock", bucket_dir(&name)),
+            &format!("bucket '{name}'"),
+        )
+        .map_err(|e| gone_is_not_found(e, "name", &name))?;
+        let mut settings = load_bucket(&dir, "name", &name)?;
+        if let Some(public) = options.public {
+            settings.public = public;
+        }
+        if let Some(max) = options.max_object_bytes {
+            settings.max_object_bytes = Some(max);
+        }
+        if let Some(types) = options.allowed_content_types {
+            settings.allowed_content_types = types;
+        }
+        settings.updated_at = now();
+        let json = serde_json::to_vec(&settings)
+            .map_err(|e| Error::internal(format!("serialising a bucket failed: {e}")))?;
+        store::write_atomic(&dir, &bucket_dir(&name), "bucket.json", &json)
+            .map_err(|e| gone_is_not_found(e, "name", &name))?;
+        Ok(settings.to_contract())
+    }
+
+    fn delete_bucket(name: String) -> Result<(), Error> {
+        let dir = store::open()?;
+        load_bucket(&dir, "name", &name)?;
+        let not_empty = |n: usize| {
+            Error::conflict(format!(
+                "bucket '{name}' is not empty: it holds {n} object(s); empty it first \
+                 (empty-bucket)"
+            ))
+        };
+        let held = keys(&dir, &name)?.len();
+        if held > 0 {
+            return Err(not_empty(held));
+        }
+        // Renamed away first, so that no upload lands in it from now on; an upload that
+        // landed between the check and the rename puts the bucket back.
+        let trash = format!(
+            "{}/.deleted-{}",
+            store::BUCKETS,
+            hex::encode(switchyard_sdk::random::bytes(12))
+        );
+        dir.rename_at(&bucket_dir(&name), &dir, &trash)
+            .map_err(|code| match code {
+                wasi::filesystem::types::ErrorCode::NoEntry => bucket_not_found("name", &name),
+                code => store::fs_error(code, "renaming", &bucket_dir(&name)),
+            })?;
+        let late = store::list(&dir, &format!("{trash}/objects"))?
+            .into_iter()
+            .filter(|n| object::is_object_name(n))
+            .count();
+        if late > 0 {
+            dir.rename_at(&trash, &dir, &bucket_dir(&name))
+                .map_err(|code| store::fs_error(code, "restoring", &bucket_dir(&name)))?;
+            return Err(not_empty(late));
+        }
+        store::remove_tree(&dir, &trash)
+    }
+
+    fn empty_bucket(name: String) -> Result<u64, Error> {
+        let dir = store::open()?;
+        load_bucket(&dir, "name", &name)?;
+        let objects = objects_dir(&name);
+        let mut removed = 0u64;
+        for file in store::list(&dir, &objects)? {
+            if object::is_object_name(&file) && store::remove(&dir, &format!("{objects}/{file}"))? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn health() -> HealthStatus {
+        let check = || -> Result<String, Error> {
+            let dir = store::open()?;
+            let probe = format!(
+                "{}/.health-{}",
+                store::BUCKETS,
+                hex::encode(switchyard_sdk::random::bytes(6))
+            );
+            store::create_exclusive(&dir, &probe, b"ok")?;
+            store::remove(&dir, &probe)?;
+            let buckets = store::list(&dir, store::BUCKETS)?.len();
+            Ok(format!(
+                "{}/{} is writable: {buckets} bucket(s)",
+                store::DATA_DIR,
+                store::BUCKETS
+            ))
+        };
+        match check() {
+            Ok(detail) => HealthStatus { ok: true, detail },
+            Err(err) => HealthStatus {
+                ok: false,
+                detail: err.message,
+            },
+        }
+    }
+}
+
+impl Lifecycle for Local {
+    /// Nothing is buffered: nothing to do.
+    fn tick() -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Nothing is buffered: nothing to do.
+    fn drain() -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+switchyard_sdk::export_storage!(Local);
