@@ -4,4 +4,5 @@
 mod admin;
 mod cli;
 mod gateway;
+mod native;
 mod support;

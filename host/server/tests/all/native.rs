@@ -1,0 +1,163 @@
+//! Routes of the embedded defaults that are not contract calls: signed storage URLs served
+//! and verified by the server, and `/metrics`.
+
+use bytes::Bytes;
+use http::Method;
+use serde_json::json;
+
+use crate::support::{code, component, TestServer};
+
+/// Storage and monitoring for `acme`, with a fixed signing key.
+fn config(dir: &std::path::Path) -> String {
+    format!(
+        r#"
+[server]
+signing_key = {{ value = "a-test-signing-key-of-32-bytes!!" }}
+
+[runtime]
+pooling = false
+
+[tenants.acme.storage]
+component = "{storage}"
+files = "{files}"
+
+[tenants.acme.monitoring]
+component = "{monitoring}"
+backend = "memory"
+"#,
+        storage = component("storage-local").display(),
+        monitoring = component("monitoring-host").display(),
+        files = dir.join("acme").display(),
+    )
+}
+
+/// The path and query of a signed URL (its host is the configured public URL).
+fn path_of(url: &str) -> String {
+    let at = url.find("/v1/signed/").expect("a signed URL");
+    url[at..].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_urls_download_and_upload_until_they_expire_or_are_altered() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_with(&config(data.path()), None, false).await;
+    let call = |function: &'static str, args: serde_json::Value| {
+        let client = &server.client;
+        async move {
+            let r = client
+                .post_json(&format!("/v1/tenants/acme/storage/{function}"), &args)
+                .await
+                .expect("request");
+            assert_eq!(r.status, 200, "{function}: {:?}", r.json());
+            r.json()["result"].clone()
+        }
+    };
+    call("create-bucket", json!({"name": "docs", "options": {}})).await;
+    call(
+        "upload",
+        json!({"bucket": "docs", "key": "reports/q1 2026.txt", "body": "first quarter",
+               "options": {"metadata": [], "content-type": "text/plain", "cache-control": "max-age=60"}}),
+    )
+    .await;
+
+    // Download through a signed URL: the bytes and their headers.
+    let signed = call(
+        "signed-download-url",
+        json!({"bucket": "docs", "key": "reports/q1 2026.txt", "expires-in-s": 60}),
+    )
+    .await;
+    let url = signed["url"].as_str().expect("url");
+    assert!(url.starts_with("http://127.0.0.1:8080/v1/signed/acme/storage/docs/reports/q1%202026.txt?expires="), "{url}");
+    let got = server.client.get(&path_of(url)).await.expect("GET");
+    assert_eq!(got.status, 200);
+    assert_eq!(&got.body[..], b"first quarter");
+    assert_eq!(got.headers["content-type"], "text/plain");
+    assert_eq!(got.headers["cache-control"], "max-age=60");
+    assert!(got.headers.contains_key("etag"));
+
+    // Altered: another key, another expiry, another method, no signature.
+    let path = path_of(url);
+    let other_key = path.replace("q1%202026", "q2%202026");
+    let later = path.replacen("expires=", "expires=9", 1);
+    let unsigned = path.split('?').next().expect("path").to_string();
+    for bad in [other_key, later, unsigned] {
+        let r = server.client.get(&bad).await.expect("GET");
+        assert_eq!(r.status, 403, "{bad}");
+        assert_eq!(code(&r), "bad_signature");
+    }
+    let put_with_get_url = server
+        .client
+        .send(Method::PUT, &path, Some("text/plain"), Bytes::from_static(b"x"))
+        .await
+        .expect("PUT");
+    assert_eq!(put_with_get_url.status, 403, "a download URL does not allow uploads");
+
+    // Upload through a signed URL, then read it back through the contract.
+    let signed = call(
+        "signed-upload-url",
+        json!({"bucket": "docs", "key": "inbox/new.bin", "expires-in-s": 60}),
+    )
+    .await;
+    let put = server
+        .client
+        .send(
+            Method::PUT,
+            &path_of(signed["url"].as_str().expect("url")),
+            Some("application/octet-stream"),
+            Bytes::from_static(&[0, 159, 146, 150, 255]),
+        )
+        .await
+        .expect("PUT");
+    assert_eq!(put.status, 200, "{:?}", put.json());
+    assert_eq!(put.json()["result"]["size"], 5);
+    let object = call("download", json!({"bucket": "docs", "key": "inbox/new.bin"})).await;
+    assert_eq!(object["body"], json!([0, 159, 146, 150, 255]));
+    assert_eq!(object["info"]["content-type"], "application/octet-stream");
+
+    // Expired: a 1-second URL, two seconds later.
+    let signed = call(
+        "signed-download-url",
+        json!({"bucket": "docs", "key": "reports/q1 2026.txt", "expires-in-s": 1}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expired = server
+        .client
+        .get(&path_of(signed["url"].as_str().expect("url")))
+        .await
+        .expect("GET");
+    assert_eq!(expired.status, 403);
+    assert!(expired.json()["error"]["message"].as_str().is_some_and(|m| m.contains("expired")));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_as_prometheus_text() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_with(&config(data.path()), None, false).await;
+    let r = server
+        .client
+        .post_json(
+            "/v1/tenants/acme/monitoring/increment",
+            &json!({"name": "orders_total", "value": 2, "tags": [["shop", "eu"]]}),
+        )
+        .await
+        .expect("increment");
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let metrics = server.client.get("/metrics").await.expect("GET /metrics");
+    assert_eq!(metrics.status, 200);
+    assert_eq!(
+        metrics.headers["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(text.contains("# TYPE orders_total counter\n"), "{text}");
+    assert!(text.contains("orders_total{tenant=\"acme\",shop=\"eu\"} 2\n"), "{text}");
+    let post = server
+        .client
+        .post_json("/metrics", &json!({}))
+        .await
+        .expect("POST");
+    assert_eq!(post.status, 405);
+    server.shutdown().await;
+}
