@@ -68,7 +68,9 @@ pub mod email;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod logging;
 pub mod messaging;
+pub mod monitoring;
 pub mod notification;
 pub mod payment;
 pub mod random;
@@ -86,6 +88,12 @@ pub use switchyard_bindings_base::export_base;
 /// Exports a type implementing [`email::Email`] and [`email::Lifecycle`] as the component's
 /// email adapter: `switchyard_sdk::export_email!(MyAdapter);`.
 pub use switchyard_bindings_email::export_email;
+/// Exports a type implementing [`logging::Logging`] and [`logging::Lifecycle`] as the
+/// component's logging adapter: `switchyard_sdk::export_logging!(MyAdapter);`.
+pub use switchyard_bindings_logging::export_logging;
+/// Exports a type implementing [`monitoring::Monitoring`] and [`monitoring::Lifecycle`] as
+/// the component's monitoring adapter: `switchyard_sdk::export_monitoring!(MyAdapter);`.
+pub use switchyard_bindings_monitoring::export_monitoring;
 /// Exports a type implementing [`messaging::Messaging`] and [`messaging::Lifecycle`] as the
 /// component's messaging adapter: `switchyard_sdk::export_messaging!(MyAdapter);`.
 pub use switchyard_bindings_messaging::export_messaging;
