@@ -5,7 +5,8 @@
 //!   answers `{"result": ...}`. There are no per-function routes: a new contract function is
 //!   reachable as soon as the host knows it.
 //! - `GET /v1/services` lists every service's functions and their parameters.
-//! - `/v1/signed/...`: signed URLs (see [`crate::signed`]).
+//! - `/v1/signed/...` and `/v1/public/...`: signed URLs and public objects (see
+//!   [`crate::signed`]).
 
 use http::{Method, StatusCode};
 use hyper::body::Incoming;
@@ -51,6 +52,7 @@ pub async fn handle(
             Ok(json_response(StatusCode::OK, &json!({ "result": result })))
         }
         [s, rest @ ..] if s == "signed" => crate::signed::handle(runtime, req, rest).await,
+        [s, rest @ ..] if s == "public" => crate::signed::public(runtime, req, rest).await,
         _ => Err(ApiError::not_found(req.uri().path())),
     }
 }

@@ -8,6 +8,11 @@
 //!   `Content-Type`), replacing an object of that key; answers `{"result": {..info}}`.
 //!
 //! A URL that is malformed, altered, signed for another method or expired gets 403.
+//!
+//! Public objects need no signature: `GET /v1/public/{tenant}/storage/{bucket}/{key...}`
+//! serves an object of a bucket whose `public` setting is on, and answers 404 for any other
+//! (a private bucket is not told apart from a missing one). Point the storage default's
+//! `public_base_url` at `{server.public_url}/v1/public/{tenant}/storage`.
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, StatusCode};
@@ -80,6 +85,32 @@ pub async fn handle(
     })
     .await?;
     Ok(json_response(StatusCode::OK, &json!({ "result": info_json(&info) })))
+}
+
+/// Handles `/v1/public/...`; `segments` are the ones after `public`.
+pub async fn public(
+    runtime: &Runtime,
+    req: Request<Incoming>,
+    segments: &[String],
+) -> Result<HttpResponse, ApiError> {
+    let [tenant, service, bucket, key @ ..] = segments else {
+        return Err(ApiError::not_found(req.uri().path()));
+    };
+    if key.is_empty() || service != "storage" {
+        return Err(ApiError::not_found(req.uri().path()));
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
+    }
+    let storage = runtime.storage(tenant)?;
+    let hidden = || ApiError::not_found(req.uri().path());
+    match storage.get_bucket(bucket).await {
+        Ok(b) if b.public => {}
+        _ => return Err(hidden()),
+    }
+    let object = storage.download(bucket, &key.join("/")).await?;
+    let head = req.method() == Method::HEAD;
+    Ok(object_response(&object.info, if head { Vec::new() } else { object.body }))
 }
 
 fn object_response(info: &ObjectInfo, body: Vec<u8>) -> HttpResponse {

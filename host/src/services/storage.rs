@@ -10,7 +10,7 @@ use crate::runtime::Runtime;
 use crate::service::Service;
 
 pub use crate::bindings::storage::switchyard::storage::types::{
-    Object, ObjectInfo, UploadOptions,
+    Bucket, Object, ObjectInfo, UploadOptions,
 };
 
 /// A tenant's storage binding. Cheap to clone.
@@ -44,6 +44,19 @@ impl Storage {
                 Adapter::new(&mut *s, i)?
                     .switchyard_storage_storage()
                     .call_upload(s, bucket, key, body, options)
+                    .await
+            })
+            .await?
+            .map_err(Error::from)
+    }
+
+    /// A bucket's settings.
+    pub async fn get_bucket(&self, name: &str) -> Result<Bucket> {
+        self.rt
+            .call(&self.binding, "get-bucket", async |s, i| {
+                Adapter::new(&mut *s, i)?
+                    .switchyard_storage_storage()
+                    .call_get_bucket(s, name)
                     .await
             })
             .await?

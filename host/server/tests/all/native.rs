@@ -161,3 +161,77 @@ async fn metrics_are_served_as_prometheus_text() {
     assert_eq!(post.status, 405);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_buckets_are_served_without_a_signature_and_private_ones_are_not() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_with(&config(data.path()), None, false).await;
+    for (bucket, public) in [("site", true), ("vault", false)] {
+        let r = server
+            .client
+            .post_json(
+                "/v1/tenants/acme/storage/create-bucket",
+                &json!({"name": bucket, "options": {"public": public}}),
+            )
+            .await
+            .expect("create");
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        let r = server
+            .client
+            .post_json(
+                "/v1/tenants/acme/storage/upload",
+                &json!({"bucket": bucket, "key": "a/index.html", "body": "<h1>hi</h1>",
+                        "options": {"metadata": [], "content-type": "text/html"}}),
+            )
+            .await
+            .expect("upload");
+        assert_eq!(r.status, 200, "{:?}", r.json());
+    }
+    let ok = server
+        .client
+        .get("/v1/public/acme/storage/site/a/index.html")
+        .await
+        .expect("GET");
+    assert_eq!(ok.status, 200);
+    assert_eq!(&ok.body[..], b"<h1>hi</h1>");
+    assert_eq!(ok.headers["content-type"], "text/html");
+    for hidden in [
+        "/v1/public/acme/storage/vault/a/index.html",
+        "/v1/public/acme/storage/site/a/missing.html",
+        "/v1/public/acme/storage/nobucket/a",
+    ] {
+        let r = server.client.get(hidden).await.expect("GET");
+        assert_eq!(r.status, 404, "{hidden}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quickstart_configuration_binds_every_service() {
+    // `make demo` sets these before loading the file.
+    std::env::set_var("POSTHOG_URL", "http://127.0.0.1:8099");
+    std::env::set_var("POSTHOG_API_KEY", "phc_quickstart_demo");
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/quickstart/switchyard.toml");
+    let runtime = switchyard_host::Runtime::builder()
+        .config_file(&path)
+        .expect("the quickstart configuration parses")
+        .build()
+        .await
+        .expect("every quickstart binding loads");
+    let mut services: Vec<String> = runtime
+        .bindings()
+        .into_iter()
+        .filter(|b| b.tenant == "acme")
+        .map(|b| b.service)
+        .collect();
+    services.sort();
+    let mut all: Vec<String> = switchyard_host::Service::ALL
+        .iter()
+        .filter(|s| s.has_contract())
+        .map(|s| s.to_string())
+        .collect();
+    all.sort();
+    assert_eq!(services, all, "acme has an embedded default for every contract");
+    runtime.shutdown().await;
+}
