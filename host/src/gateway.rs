@@ -91,7 +91,7 @@ impl Runtime {
         let iface = service.interface();
         let name = function.to_string();
         let outcome = self
-            .call(&binding, "invoke", async |store, raw: &Instance| {
+            .call(&binding, function, async |store, raw: &Instance| {
                 let Some(iface_idx) = raw.get_export_index(&mut *store, None, &iface) else {
                     return Ok(Err(Error::UnknownService(service.to_string())));
                 };

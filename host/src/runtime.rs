@@ -670,7 +670,7 @@ impl Runtime {
     pub(crate) async fn call<R>(
         &self,
         binding: &Binding,
-        function: &'static str,
+        function: &str,
         f: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R> {
         if self.inner.stopping.load(Ordering::SeqCst) {
@@ -684,7 +684,7 @@ impl Runtime {
         &self,
         binding: &Binding,
         hold: &InFlight,
-        function: &'static str,
+        function: &str,
         f: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let generation = &hold.0;
