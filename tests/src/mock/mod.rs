@@ -6,6 +6,9 @@
 
 pub mod posthog;
 pub mod recorder;
+pub mod sendgrid;
+pub mod stripe;
+pub mod twilio;
 
 #[cfg(test)]
 mod test_client;

@@ -1,15 +1,23 @@
 //! The email contract's behaviour suite, written once against any provider and run for each
 //! one through `Runtime::invoke_json` (so it also proves the JSON mapping of every type).
 //!
-//! Today it runs the embedded default, `email-local` (an outbox in the binding's files
-//! directory); a cloud adapter joins with one more `suite!` line and a `Provider` builder,
-//! its capabilities switching off the checks its provider cannot answer (`get`, `list`,
-//! `status` answer `unsupported` there, which [`unsupported_is_clear`] checks).
+//! It runs the embedded default, `email-local` (an outbox in the binding's files directory),
+//! and `email-sendgrid` against [`MockSendGrid`]; a cloud adapter joins with one more
+//! `every_check!` line and a `Provider` builder, its capabilities switching off the checks
+//! its provider cannot answer (`get`, `list`, `status` answer `unsupported` there, which
+//! [`unsupported_is_clear`] checks). A provider without an outbox can still be counted: its
+//! builder gives `accepted`, the number of messages its mock accepted, so the checks that
+//! nothing refused was sent hold for it too. SendGrid's wire format, error mapping and
+//! retries have their own tests at the end ([`sendgrid_wire`]).
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use switchyard_host::{BindingSpec, ComponentSource, Error, ErrorKind, Runtime, Service};
+use switchyard_host::{
+    BindingSpec, ComponentSource, CredentialConfig, Error, ErrorKind, Injection, Runtime,
+    SecretSource, Service,
+};
+use switchyard_tests::mock::sendgrid::MockSendGrid;
 
 use crate::support::{component, runtime};
 
@@ -30,6 +38,8 @@ pub struct Caps {
 pub struct Provider {
     pub rt: Runtime,
     pub caps: Caps,
+    /// For a provider without an outbox: how many messages its (mock) API has accepted.
+    pub accepted: Option<Box<dyn Fn() -> u64 + Send + Sync>>,
     _dirs: Vec<tempfile::TempDir>,
 }
 
@@ -48,7 +58,49 @@ async fn local() -> Provider {
             status: true,
             idempotency: true,
         },
+        accepted: None,
         _dirs: vec![tmp],
+    }
+}
+
+/// The SendGrid API key the mock expects.
+pub const SENDGRID_KEY: &str = "SG.test-key-do-not-leak";
+
+/// An `email-sendgrid` binding pointed at `mock`, with `key` injected as a bearer token and
+/// quick retries.
+pub fn sendgrid_spec(mock: &MockSendGrid, key: &str, config: &[(&str, &str)]) -> BindingSpec {
+    let mut spec = BindingSpec::new(ComponentSource::path(component("email-sendgrid")))
+        .config("host", mock.base_url())
+        .config("retry_base_ms", "20")
+        .config("retry_max_ms", "200")
+        .allow(&mock.base_url())
+        .expect("allow")
+        .credential(&CredentialConfig {
+            host: mock.base_url(),
+            secret: SecretSource::Value(key.into()),
+            inject: Injection::Bearer,
+        })
+        .expect("credential");
+    for (k, v) in config {
+        spec = spec.config(*k, *v);
+    }
+    spec
+}
+
+/// SendGrid's Mail Send API (mocked): no outbox, no status, no idempotency; what the mock
+/// accepted is counted.
+async fn sendgrid() -> Provider {
+    let mock = MockSendGrid::start(SENDGRID_KEY).await;
+    let spec = sendgrid_spec(&mock, SENDGRID_KEY, &[]);
+    Provider {
+        rt: runtime(vec![(TENANT, Service::Email, spec)]).await,
+        caps: Caps {
+            outbox: false,
+            status: false,
+            idempotency: false,
+        },
+        accepted: Some(Box::new(move || mock.message_count() as u64)),
+        _dirs: Vec::new(),
     }
 }
 
@@ -61,6 +113,16 @@ impl Provider {
 
     async fn send(&self, message: Value) -> Result<Value, Error> {
         self.call("send", json!({ "message": message })).await
+    }
+
+    /// How many messages the provider has accepted: its outbox's total, or what its mock
+    /// counted; `None` when it cannot tell.
+    async fn sent(&self) -> Option<u64> {
+        if self.caps.outbox {
+            Some(self.total().await)
+        } else {
+            self.accepted.as_ref().map(|count| count())
+        }
     }
 
     async fn total(&self) -> u64 {
@@ -187,7 +249,7 @@ async fn large_binary_attachment_round_trips(p: &Provider) {
 }
 
 async fn bulk_answers_a_result_per_message(p: &Provider) {
-    let before = if p.caps.outbox { p.total().await } else { 0 };
+    let before = p.sent().await;
     let results = p
         .call(
             "send-bulk",
@@ -210,8 +272,8 @@ async fn bulk_answers_a_result_per_message(p: &Provider) {
     );
     assert!(results[2]["ok"]["id"].is_string(), "{}", results[2]);
     assert_ne!(results[0]["ok"]["id"], results[2]["ok"]["id"]);
-    if p.caps.outbox {
-        assert_eq!(p.total().await, before + 2);
+    if let Some(before) = before {
+        assert_eq!(p.sent().await, Some(before + 2));
     }
     // The batch as a whole.
     expect_err(
@@ -225,8 +287,12 @@ async fn bulk_answers_a_result_per_message(p: &Provider) {
         ErrorKind::TooLarge,
         "messages",
     );
-    if p.caps.outbox {
-        assert_eq!(p.total().await, before + 2, "a refused batch sends nothing");
+    if let Some(before) = before {
+        assert_eq!(
+            p.sent().await,
+            Some(before + 2),
+            "a refused batch sends nothing"
+        );
     }
 }
 
@@ -411,13 +477,15 @@ async fn bad_addresses_are_refused_naming_the_field(p: &Provider) {
             "to[0].name",
         ),
     ];
+    let before = p.sent().await;
     for (m, names) in cases {
         expect_err(p.send(m).await, ErrorKind::InvalidInput, names);
     }
+    assert_eq!(p.sent().await, before, "nothing refused was sent");
 }
 
 async fn bad_content_is_refused_naming_the_field(p: &Provider) {
-    let before = if p.caps.outbox { p.total().await } else { 0 };
+    let before = p.sent().await;
     let kept = p.send(msg("kept")).await.expect("send");
     let mut no_body = msg("x");
     no_body["text"] = Value::Null;
@@ -526,8 +594,10 @@ async fn bad_content_is_refused_naming_the_field(p: &Provider) {
         "30 MB",
     );
     // Nothing already accepted was lost, nothing refused was recorded.
+    if let Some(before) = before {
+        assert_eq!(p.sent().await, Some(before + 1));
+    }
     if p.caps.outbox {
-        assert_eq!(p.total().await, before + 1);
         let got = p.call("get", json!({"id": kept["id"]})).await.expect("get");
         assert_eq!(got["message"]["subject"], "kept");
     }
@@ -593,10 +663,16 @@ async fn unsupported_is_clear(p: &Provider) {
         );
     }
     if !p.caps.idempotency {
+        let before = p.sent().await;
         expect_err(
             p.send(with("idempotency-key", json!("k"))).await,
             ErrorKind::Unsupported,
             "idempotency-key",
+        );
+        assert_eq!(
+            p.sent().await,
+            before,
+            "a send refused for its key sends nothing"
         );
     }
     let health = p.call("health", json!({})).await.expect("health");
@@ -636,7 +712,7 @@ async fn idempotency_key_sends_once_under_concurrency(p: &Provider) {
 }
 
 async fn concurrent_sends_are_all_recorded(p: &Provider) {
-    let before = if p.caps.outbox { p.total().await } else { 0 };
+    let before = p.sent().await;
     let receipts = futures_join((0..16).map(|i| p.send(msg(&format!("c{i}"))))).await;
     let mut ids: Vec<String> = receipts
         .into_iter()
@@ -645,8 +721,10 @@ async fn concurrent_sends_are_all_recorded(p: &Provider) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 16, "every send has its own id");
+    if let Some(before) = before {
+        assert_eq!(p.sent().await, Some(before + 16));
+    }
     if p.caps.outbox {
-        assert_eq!(p.total().await, before + 16);
         for id in &ids {
             p.call("get", json!({"id": id})).await.expect("get");
         }
@@ -723,3 +801,426 @@ macro_rules! every_check {
 }
 
 every_check!(local);
+every_check!(sendgrid);
+
+/// SendGrid's side of the contract, checked on what [`MockSendGrid`] received: the body's
+/// exact shape, one request per bulk message, error mapping, retries, `Retry-After` and
+/// `X-RateLimit-Reset`, the call's budget, health and config.
+mod sendgrid_wire {
+    use std::time::{Duration, Instant};
+
+    use serde_json::{json, Value};
+    use switchyard_host::{ErrorKind, ProviderError, Runtime, Service};
+    use switchyard_tests::mock::sendgrid::wire::SgError;
+    use switchyard_tests::mock::sendgrid::{MockSendGrid, UNVERIFIED_SENDER};
+
+    use super::{msg, sendgrid_spec, with, SENDGRID_KEY, TENANT};
+    use crate::support::runtime;
+
+    async fn setup_with(key: &str, config: &[(&str, &str)]) -> (MockSendGrid, Runtime) {
+        let mock = MockSendGrid::start(SENDGRID_KEY).await;
+        let rt = runtime(vec![(
+            TENANT,
+            Service::Email,
+            sendgrid_spec(&mock, key, config),
+        )])
+        .await;
+        (mock, rt)
+    }
+
+    async fn setup(config: &[(&str, &str)]) -> (MockSendGrid, Runtime) {
+        setup_with(SENDGRID_KEY, config).await
+    }
+
+    async fn call(
+        rt: &Runtime,
+        function: &str,
+        args: Value,
+    ) -> Result<Value, switchyard_host::Error> {
+        rt.invoke_json(TENANT, Service::Email, function, args).await
+    }
+
+    async fn send(rt: &Runtime, message: Value) -> Result<Value, switchyard_host::Error> {
+        call(rt, "send", json!({ "message": message })).await
+    }
+
+    #[track_caller]
+    fn err(
+        result: Result<Value, switchyard_host::Error>,
+        kind: ErrorKind,
+        names: &str,
+    ) -> ProviderError {
+        let e = match result {
+            Ok(v) => panic!("expected a {kind:?} error naming '{names}', got {v}"),
+            Err(e) => e
+                .provider()
+                .cloned()
+                .unwrap_or_else(|| panic!("not a contract error: {e}")),
+        };
+        assert_eq!(e.kind, kind, "{e:?}");
+        assert!(
+            e.message.contains(names),
+            "the message should name '{names}': {}",
+            e.message
+        );
+        e
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_body_is_sendgrids_mail_send() {
+        let (mock, rt) = setup(&[("custom_args", r#"{"app":"billing"}"#)]).await;
+        let binary: Vec<u8> = vec![0xff, 0xfe, 0x00, 0xc3, 0x28, 0x80, b'\n', 0xf0, 0x9f];
+        let receipt = send(
+            &rt,
+            json!({
+                "from": {"email": "noreply@example.com", "name": "Example App"},
+                "to": [{"email": "ada@example.com", "name": "Ada"}, {"email": "bob@example.org"}],
+                "cc": [{"email": "carol@example.net"}],
+                "bcc": [{"email": "audit@example.com"}],
+                "reply-to": {"email": "support@example.com"},
+                "subject": "Your invoice ✓",
+                "text": "Hello Ada",
+                "html": "<p>Hello <b>Ada</b></p>",
+                "attachments": [
+                    {"filename": "blob.bin", "content-type": "application/octet-stream", "content": binary},
+                    {"filename": "note.txt", "content-type": "text/plain; charset=utf-8", "content": "plain text", "content-id": "note1"},
+                ],
+                "headers": [["X-Campaign", "spring"], ["X-Entity-Ref-ID", "42"]],
+                "tags": ["invoice", "billing", "invoice"],
+            }),
+        )
+        .await
+        .expect("send");
+        let got = mock.messages();
+        assert_eq!(got.len(), 1);
+        let m = &got[0];
+        assert_eq!(
+            receipt["id"],
+            m.id.as_str(),
+            "the receipt's id is X-Message-Id"
+        );
+        assert_eq!(receipt["status"], "queued");
+        let mut body = m.body.clone();
+        let attachments = body.as_object_mut().unwrap().remove("attachments").unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "personalizations": [{
+                    "to": [{"email": "ada@example.com", "name": "Ada"}, {"email": "bob@example.org"}],
+                    "cc": [{"email": "carol@example.net"}],
+                    "bcc": [{"email": "audit@example.com"}],
+                }],
+                "from": {"email": "noreply@example.com", "name": "Example App"},
+                "reply_to": {"email": "support@example.com"},
+                "subject": "Your invoice ✓",
+                "content": [
+                    {"type": "text/plain", "value": "Hello Ada"},
+                    {"type": "text/html", "value": "<p>Hello <b>Ada</b></p>"},
+                ],
+                "headers": {"X-Campaign": "spring", "X-Entity-Ref-ID": "42"},
+                "categories": ["invoice", "billing"],
+                "custom_args": {"app": "billing"},
+            })
+        );
+        assert_eq!(attachments[0]["filename"], "blob.bin");
+        assert_eq!(attachments[0]["type"], "application/octet-stream");
+        assert_eq!(attachments[0]["disposition"], "attachment");
+        assert!(attachments[0].get("content_id").is_none());
+        assert_eq!(m.attachment(0), Some(binary));
+        assert_eq!(attachments[1]["type"], "text/plain");
+        assert_eq!(attachments[1]["disposition"], "inline");
+        assert_eq!(attachments[1]["content_id"], "note1");
+        assert_eq!(m.attachment(1), Some(b"plain text".to_vec()));
+        let request = &mock.send_requests()[0];
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {SENDGRID_KEY}").as_str())
+        );
+        assert_eq!(request.header("content-type"), Some("application/json"));
+
+        // An HTML-only message has one content block; a large attachment arrives whole.
+        let content: Vec<u8> = (0..300 * 1024).map(|i| (i * 7 % 256) as u8).collect();
+        let mut html_only = msg("html only");
+        html_only["text"] = Value::Null;
+        html_only["html"] = json!("<p>hi</p>");
+        html_only["attachments"] = json!([{"filename": "data.bin", "content-type": "application/octet-stream", "content": content}]);
+        send(&rt, html_only).await.expect("send");
+        let m = &mock.messages()[1];
+        assert_eq!(
+            m.body["content"],
+            json!([{"type": "text/html", "value": "<p>hi</p>"}])
+        );
+        assert_eq!(m.attachment(0), Some(content));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bulk_is_one_request_per_message() {
+        let (mock, rt) = setup(&[]).await;
+        let results = call(
+            &rt,
+            "send-bulk",
+            json!({"messages": [msg("one"), msg("two"), msg("three")]}),
+        )
+        .await
+        .expect("send-bulk");
+        let got = mock.messages();
+        assert_eq!(mock.send_requests().len(), 3);
+        for (i, subject) in ["one", "two", "three"].iter().enumerate() {
+            assert_eq!(got[i].subject(), *subject);
+            assert_eq!(results[i]["ok"]["id"], got[i].id.as_str());
+        }
+
+        // A passing outage is retried within the message's own request.
+        mock.clear();
+        mock.server_error_next(2, 500);
+        let results = call(&rt, "send-bulk", json!({"messages": [msg("a"), msg("b")]}))
+            .await
+            .expect("send-bulk");
+        assert!(
+            results[0]["ok"]["id"].is_string() && results[1]["ok"]["id"].is_string(),
+            "{results}"
+        );
+        assert_eq!(mock.send_requests().len(), 3 + 1);
+
+        // An outage outlasting the retries fails its message and holds back the rest, which
+        // say they were not sent.
+        mock.clear();
+        mock.server_error_next(4, 503);
+        let results = call(
+            &rt,
+            "send-bulk",
+            json!({"messages": [msg("a"), msg("b"), msg("c")]}),
+        )
+        .await
+        .expect("send-bulk");
+        assert_eq!(results[0]["err"]["kind"], "unavailable", "{results}");
+        assert!(results[0]["err"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("messages[0]"));
+        for i in [1, 2] {
+            assert_eq!(results[i]["err"]["kind"], "unavailable", "{results}");
+            assert_eq!(results[i]["err"]["retryable"], true, "{results}");
+            let held = results[i]["err"]["message"].as_str().unwrap();
+            assert!(
+                held.contains(&format!("messages[{i}]")) && held.contains("not sent"),
+                "{held}"
+            );
+        }
+        assert_eq!(
+            mock.send_requests().len(),
+            4,
+            "only the first message was tried"
+        );
+        assert_eq!(mock.message_count(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn errors_map_to_the_contract() {
+        let (mock, rt) = setup(&[]).await;
+        // 400: invalid-input naming the contract's field; not retried.
+        mock.fail_next_errors(
+            1,
+            400,
+            &[SgError::at(
+                "personalizations.0.to.0.email",
+                "personalizations.to",
+                "Does not contain a valid address.",
+            )],
+        );
+        let e = err(
+            send(&rt, msg("x")).await,
+            ErrorKind::InvalidInput,
+            "to[0].email",
+        );
+        assert_eq!(
+            e.provider_code.as_deref(),
+            Some("personalizations.0.to.0.email")
+        );
+        assert_eq!(
+            e.provider_message.as_deref(),
+            Some("Does not contain a valid address.")
+        );
+        assert!(!e.retryable);
+        assert_eq!(mock.send_requests().len(), 1);
+        // 413: too-large, not retried; nginx's HTML body is kept as the provider message.
+        mock.fail_next(
+            1,
+            413,
+            &[("content-type", "text/html")],
+            "<html>413 Request Entity Too Large</html>",
+        );
+        let e = err(send(&rt, msg("x")).await, ErrorKind::TooLarge, "413");
+        assert!(e
+            .provider_message
+            .unwrap()
+            .contains("Request Entity Too Large"));
+        assert_eq!(mock.send_requests().len(), 2);
+        // 403 for an unverified sender: unauthorized naming `from`, with SendGrid's words.
+        mock.set_verified_senders(Some(&["someone-else@example.com"]));
+        let e = err(send(&rt, msg("x")).await, ErrorKind::Unauthorized, "`from`");
+        assert_eq!(e.provider_message.as_deref(), Some(UNVERIFIED_SENDER));
+        assert_eq!(e.provider_code.as_deref(), Some("from"));
+        mock.set_verified_senders(None);
+        // 403 for a key without mail.send; health says so too.
+        mock.set_scopes(&["stats.read"]);
+        let e = err(send(&rt, msg("x")).await, ErrorKind::Unauthorized, "403");
+        assert_eq!(e.provider_message.as_deref(), Some("access forbidden"));
+        let health = call(&rt, "health", json!({})).await.expect("health");
+        assert_eq!(health["ok"], false, "{health}");
+        assert!(
+            health["detail"].as_str().unwrap().contains("mail.send"),
+            "{health}"
+        );
+        mock.set_scopes(&["mail.send"]);
+        let health = call(&rt, "health", json!({})).await.expect("health");
+        assert_eq!(health["ok"], true, "{health}");
+        assert_eq!(mock.message_count(), 0);
+        assert_eq!(mock.send_requests().len(), 4, "no refusal was retried");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_key_is_unauthorized_and_never_retried() {
+        let (mock, rt) = setup_with("SG.wrong", &[]).await;
+        let e = err(
+            send(&rt, msg("x")).await,
+            ErrorKind::Unauthorized,
+            "API key",
+        );
+        assert!(e
+            .provider_message
+            .unwrap()
+            .contains("invalid, expired, or revoked"));
+        assert_eq!(mock.send_requests().len(), 1);
+        let results = call(
+            &rt,
+            "send-bulk",
+            json!({"messages": [msg("a"), msg("b"), msg("c")]}),
+        )
+        .await
+        .expect("send-bulk");
+        for (i, r) in results.as_array().unwrap().iter().enumerate() {
+            assert_eq!(r["err"]["kind"], "unauthorized", "{r}");
+            assert!(r["err"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("messages[{i}]")));
+        }
+        assert!(results[2]["err"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not sent"));
+        assert_eq!(
+            mock.send_requests().len(),
+            2,
+            "the bulk stopped at the refused key"
+        );
+        let health = call(&rt, "health", json!({})).await.expect("health");
+        assert_eq!(health["ok"], false, "{health}");
+        assert!(
+            health["detail"].as_str().unwrap().contains("401"),
+            "{health}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retries_honour_sendgrids_waits() {
+        let (mock, rt) = setup(&[]).await;
+        // 5xx: retried with backoff until it passes.
+        mock.server_error_next(2, 500);
+        send(&rt, msg("after two 500s")).await.expect("send");
+        assert_eq!(mock.send_requests().len(), 3);
+        // Retries run out: unavailable, retryable.
+        mock.server_error_next(4, 503);
+        let e = err(send(&rt, msg("x")).await, ErrorKind::Unavailable, "503");
+        assert!(e.retryable);
+        assert_eq!(mock.send_requests().len(), 3 + 4);
+        // 429 with Retry-After: waits at least that long (the backoff alone is 20 ms).
+        mock.clear();
+        mock.rate_limit_next(1, Some(1), None);
+        let start = Instant::now();
+        send(&rt, msg("after retry-after")).await.expect("send");
+        assert!(
+            start.elapsed() >= Duration::from_millis(950),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(mock.send_requests().len(), 2);
+        // 429 with X-RateLimit-Reset only: waits until the reset (a whole second away at least).
+        mock.clear();
+        mock.rate_limit_next(1, None, Some(2));
+        let start = Instant::now();
+        send(&rt, msg("after reset")).await.expect("send");
+        assert!(
+            start.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(mock.send_requests().len(), 2);
+        assert_eq!(mock.message_count(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_wait_passes_the_budget() {
+        let (mock, rt) = setup(&[("budget_ms", "2000")]).await;
+        mock.rate_limit_next(1, Some(30), None);
+        let start = Instant::now();
+        let e = err(send(&rt, msg("x")).await, ErrorKind::RateLimited, "budget");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(e.retryable);
+        let after = e.retry_after_ms.expect("retry-after-ms");
+        assert!((29_000..=30_000).contains(&after), "{after}");
+        assert_eq!(e.provider_message.as_deref(), Some("too many requests"));
+        assert_eq!(mock.send_requests().len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sendgrids_own_rules_are_checked_before_sending() {
+        let (mock, rt) = setup(&[]).await;
+        err(
+            send(&rt, with("tags", json!(["ok", "grüße"]))).await,
+            ErrorKind::InvalidInput,
+            "tags[1]",
+        );
+        err(
+            send(&rt, with("headers", json!([["X-SG-EID", "1"]]))).await,
+            ErrorKind::InvalidInput,
+            "headers[0]",
+        );
+        err(
+            send(&rt, with("headers", json!([["X-A", "1"], ["x-a", "2"]]))).await,
+            ErrorKind::InvalidInput,
+            "headers[1]",
+        );
+        assert_eq!(mock.send_requests().len(), 0);
+        // Ids are checked before saying `unsupported`.
+        err(
+            call(&rt, "status", json!({"id": ""})).await,
+            ErrorKind::InvalidInput,
+            "id",
+        );
+        err(
+            call(&rt, "status", json!({"id": "abc"})).await,
+            ErrorKind::Unsupported,
+            "Event Webhook",
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bad_config_names_the_key() {
+        for (key, value) in [
+            ("host", "ftp://example.com"),
+            ("custom_args", r#"{"n": 1}"#),
+            ("budget_ms", "0"),
+            ("retry_base_ms", "x"),
+        ] {
+            let (mock, rt) = setup(&[(key, value)]).await;
+            err(send(&rt, msg("x")).await, ErrorKind::InvalidInput, key);
+            assert_eq!(mock.send_requests().len(), 0);
+        }
+    }
+}
