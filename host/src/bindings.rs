@@ -150,6 +150,16 @@ bridge!(
     "switchyard:messaging/types" => crate::bindings::messaging::switchyard::messaging::types
 );
 
+contract!(
+    /// The `switchyard:search/adapter` world.
+    search, "../wit/search", "switchyard:search/adapter@0.1.0"
+);
+bridge!(
+    /// The `switchyard:search/host-bridge` world: the host side of `adapters/search-host`.
+    search_bridge, "../wit/search", "switchyard:search/host-bridge@0.1.0",
+    "switchyard:search/types" => crate::bindings::search::switchyard::search::types
+);
+
 /// Checks that a linked component implements `service`'s contract world (exports and types).
 pub(crate) fn validate(
     service: crate::Service,
@@ -164,11 +174,7 @@ pub(crate) fn validate(
         crate::Service::Storage => storage::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Logging => logging::AdapterPre::new(pre.clone()).map(drop),
         crate::Service::Monitoring => monitoring::AdapterPre::new(pre.clone()).map(drop),
-        other => {
-            return Err(format!(
-                "this version of Switchyard has no '{other}' contract yet"
-            ))
-        }
+        crate::Service::Search => search::AdapterPre::new(pre.clone()).map(drop),
     };
     checked.map_err(|e| {
         format!(

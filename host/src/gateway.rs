@@ -13,6 +13,7 @@ use wasmtime::component::types::{ComponentItem, Type};
 use wasmtime::component::Val;
 
 use crate::binding::Loaded;
+use crate::bindings::monitoring::switchyard::monitoring::types::MetricKind;
 use crate::error::{Error, ProviderError, Result};
 use crate::runtime::Runtime;
 use crate::service::Service;
@@ -115,7 +116,24 @@ impl Runtime {
         match outcome.into_iter().next() {
             None => Ok(Value::Null),
             Some(Val::Result(Ok(v))) => Ok(v.map(|v| to_json(&v)).unwrap_or(Value::Null)),
-            Some(Val::Result(Err(Some(e)))) => Err(contract_error(&e)),
+            Some(Val::Result(Err(Some(e)))) => {
+                let err = contract_error(&e);
+                if let Some(p) = err.provider() {
+                    let adapter = binding.current().adapter.clone();
+                    self.host_metrics().record_host(
+                        "switchyard_contract_errors_total",
+                        MetricKind::Counter,
+                        1.0,
+                        &[
+                            ("tenant", tenant),
+                            ("service", service.as_str()),
+                            ("adapter", &adapter),
+                            ("kind", p.kind.as_str()),
+                        ],
+                    );
+                }
+                Err(err)
+            }
             Some(Val::Result(Err(None))) => Err(Error::Wasmtime(format!(
                 "{function} failed without an error value"
             ))),

@@ -175,16 +175,38 @@ pub struct OutboundPolicy {
     rules: Arc<OutboundRules>,
     forbidden: Arc<[HeaderName]>,
     who: CallIdentity,
+    metrics: Arc<crate::native::monitoring::TenantMonitor>,
 }
 
 impl OutboundPolicy {
     /// Hooks for one call of a binding.
-    pub fn new(rules: Arc<OutboundRules>, forbidden: Arc<[HeaderName]>, who: CallIdentity) -> Self {
+    pub(crate) fn new(
+        rules: Arc<OutboundRules>,
+        forbidden: Arc<[HeaderName]>,
+        who: CallIdentity,
+        metrics: Arc<crate::native::monitoring::TenantMonitor>,
+    ) -> Self {
         OutboundPolicy {
             rules,
             forbidden,
             who,
+            metrics,
         }
+    }
+
+    /// Counts a refused request in `switchyard_denied_requests_total`.
+    fn count_denial(&self, reason: &str) {
+        self.metrics.record_host(
+            "switchyard_denied_requests_total",
+            crate::bindings::monitoring::switchyard::monitoring::types::MetricKind::Counter,
+            1.0,
+            &[
+                ("tenant", &self.who.tenant),
+                ("service", &self.who.service),
+                ("adapter", &self.who.adapter),
+                ("reason", reason),
+            ],
+        );
     }
 }
 
@@ -221,6 +243,7 @@ impl WasiHttpHooks for OutboundPolicy {
                 call_id = who.call_id, target = %shown,
                 "outbound request denied: target not in the binding's allowlist"
             );
+            self.count_denial("not-allowed");
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
         let rules = self.rules.clone();

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::limits::{MemoryLimiter, EPOCH_TICK};
 use crate::outbound::{CallIdentity, OutboundPolicy};
 use crate::service::Service;
+use crate::bindings::monitoring::switchyard::monitoring::types::MetricKind;
 use crate::signing::Signer;
 use crate::state::CallState;
 
@@ -56,6 +57,8 @@ struct Inner {
     native: crate::native::Backends,
     /// Signs and verifies server URLs.
     signer: Arc<crate::signing::Signer>,
+    /// The host's own metrics (calls, latency, outcomes, denials), served at `/metrics`.
+    metrics: Arc<crate::native::monitoring::TenantMonitor>,
 }
 
 /// What a binding looks like now, for listings.
@@ -75,6 +78,21 @@ pub struct BindingInfo {
     pub pending: u32,
     /// Replaced generations still delivering their buffer.
     pub retiring: usize,
+}
+
+/// What a binding answered to its contract's `health` call.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BindingHealth {
+    /// The tenant.
+    pub tenant: String,
+    /// The service.
+    pub service: String,
+    /// The adapter serving it.
+    pub adapter: String,
+    /// Whether it answered that it is healthy.
+    pub ok: bool,
+    /// Its detail, or why the health call failed.
+    pub detail: String,
 }
 
 /// The outcome of a hot swap.
@@ -225,6 +243,7 @@ impl Runtime {
                 stopping: AtomicBool::new(false),
                 native: Default::default(),
                 signer: Arc::new(signer),
+                metrics: Default::default(),
             }),
         };
         rt.start_background();
@@ -248,7 +267,38 @@ impl Runtime {
 
     /// Every tenant's monitoring metrics in the Prometheus text format (for `/metrics`).
     pub fn prometheus_metrics(&self) -> String {
-        self.inner.native.prometheus()
+        self.inner.native.prometheus(&self.inner.metrics)
+    }
+
+    /// Calls every binding's `health` function, all at once, each within its own deadline.
+    pub async fn health_report(&self) -> Vec<BindingHealth> {
+        let bindings = self.all_bindings();
+        let checks = bindings.iter().map(|b| async move {
+            let adapter = b.current().adapter.to_string();
+            let answer = self
+                .invoke_json(&b.tenant, b.service, "health", serde_json::json!({}))
+                .await;
+            let (ok, detail) = match answer {
+                Ok(v) => (
+                    v["ok"].as_bool().unwrap_or(false),
+                    v["detail"].as_str().unwrap_or("").to_string(),
+                ),
+                Err(e) => (false, format!("health call failed: {e}")),
+            };
+            BindingHealth {
+                tenant: b.tenant.to_string(),
+                service: b.service.to_string(),
+                adapter,
+                ok,
+                detail,
+            }
+        });
+        futures::future::join_all(checks).await
+    }
+
+    /// The host's own metrics registry.
+    pub(crate) fn host_metrics(&self) -> &crate::native::monitoring::TenantMonitor {
+        &self.inner.metrics
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -377,7 +427,13 @@ impl Runtime {
         let grant = self
             .inner
             .native
-            .grant(tenant, service, spec.backend, &spec.config)
+            .grant(
+                tenant,
+                service,
+                spec.backend,
+                &spec.config,
+                spec.files.as_deref(),
+            )
             .map_err(refuse)?;
         Ok(Generation::new(loaded, spec, grant))
     }
@@ -720,6 +776,7 @@ impl Runtime {
                     generation.rules.clone(),
                     generation.forbidden.clone(),
                     who.clone(),
+                    self.inner.metrics.clone(),
                 ),
                 config: generation.config.clone(),
                 lease: Lease::new(generation.buffer.clone(), call_id),
@@ -738,6 +795,7 @@ impl Runtime {
             let instance = pre.instantiate_async(&mut store).await?;
             f(&mut store, &instance).await
         };
+        let started = std::time::Instant::now();
         let outcome = tokio::time::timeout(limits.deadline(), run)
             .instrument(span.clone())
             .await;
@@ -745,7 +803,7 @@ impl Runtime {
         let fail = |kind: &str| {
             tracing::warn!(outcome = kind, "adapter call failed");
         };
-        match outcome {
+        let result = match outcome {
             Ok(Ok(value)) => Ok(value),
             Err(_elapsed) => {
                 fail("deadline");
@@ -788,7 +846,28 @@ impl Runtime {
                     })
                 }
             }
-        }
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(Error::Deadline { .. }) => "deadline",
+            Err(Error::MemoryLimit { .. }) => "memory",
+            Err(_) => "trap",
+        };
+        let labels = [
+            ("tenant", &*binding.tenant),
+            ("service", binding.service.as_str()),
+            ("adapter", &*generation.adapter),
+        ];
+        let metrics = &self.inner.metrics;
+        let with_outcome = [labels[0], labels[1], labels[2], ("outcome", outcome)];
+        metrics.record_host("switchyard_calls_total", MetricKind::Counter, 1.0, &with_outcome);
+        metrics.record_host(
+            "switchyard_call_duration_seconds",
+            MetricKind::Histogram,
+            started.elapsed().as_secs_f64(),
+            &labels,
+        );
+        result
     }
 
     /// Removes the binding of (tenant, service): new calls fail, calls in flight finish, and its

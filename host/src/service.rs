@@ -72,6 +72,7 @@ impl Service {
                 | Service::Storage
                 | Service::Logging
                 | Service::Monitoring
+                | Service::Search
         )
     }
 }

@@ -68,6 +68,8 @@ impl crate::bindings::logging::switchyard::logging::types::Host for CallState {}
 
 impl crate::bindings::monitoring::switchyard::monitoring::types::Host for CallState {}
 
+impl crate::bindings::search::switchyard::search::types::Host for CallState {}
+
 impl log::Host for CallState {
     fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
         let mut message = message;

@@ -163,6 +163,22 @@ async fn dispatch(state: &State, req: Request<Incoming>) -> Result<HttpResponse,
             }
             Ok(json_response(StatusCode::OK, &json!({ "status": "ok" })))
         }
+        Some((first, [])) if first == "readyz" => {
+            if req.method() != Method::GET && req.method() != Method::HEAD {
+                return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
+            }
+            let bindings = state.runtime.health_report().await;
+            let ready = bindings.iter().all(|b| b.ok);
+            let status = if ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            Ok(json_response(
+                status,
+                &json!({ "ready": ready, "bindings": bindings }),
+            ))
+        }
         Some((first, [])) if first == "metrics" => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
                 return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));

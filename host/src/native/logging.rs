@@ -436,7 +436,7 @@ fn field_is(fields: &str, key: &str, value: &str) -> bool {
     };
     match map.get(key) {
         Some(Value::String(s)) => s == value,
-        Some(other) => other.to_string() == value,
+        Some(other) => serde_json::to_string(other).is_ok_and(|text| text == value),
         None => false,
     }
 }

@@ -14,6 +14,7 @@
 pub mod logging;
 pub mod messaging;
 pub mod monitoring;
+pub mod search;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -30,6 +31,8 @@ pub enum Backend {
     Memory,
     /// The host's `tracing` pipeline (logging).
     Tracing,
+    /// An embedded full-text index (tantivy) in the binding's `files` directory (search).
+    Tantivy,
 }
 
 impl Backend {
@@ -38,6 +41,7 @@ impl Backend {
         match self {
             Backend::Memory => "memory",
             Backend::Tracing => "tracing",
+            Backend::Tantivy => "tantivy",
         }
     }
 
@@ -47,6 +51,7 @@ impl Backend {
             (self, service),
             (Backend::Memory, Service::Messaging | Service::Monitoring)
                 | (Backend::Tracing, Service::Logging)
+                | (Backend::Tantivy, Service::Search)
         )
     }
 }
@@ -63,7 +68,10 @@ impl FromStr for Backend {
         match s {
             "memory" => Ok(Backend::Memory),
             "tracing" => Ok(Backend::Tracing),
-            other => Err(format!("unknown backend '{other}' (known: memory, tracing)")),
+            "tantivy" => Ok(Backend::Tantivy),
+            other => Err(format!(
+                "unknown backend '{other}' (known: memory, tracing, tantivy)"
+            )),
         }
     }
 }
@@ -77,6 +85,8 @@ pub struct Grant {
     pub(crate) logging: Option<Arc<logging::TenantLog>>,
     /// The tenant's metrics, spans and errors, for a monitoring binding with a backend.
     pub(crate) monitoring: Option<Arc<monitoring::TenantMonitor>>,
+    /// The tenant's search indexes, for a search binding with a backend.
+    pub(crate) search: Option<Arc<search::engine::Engine>>,
 }
 
 /// Every tenant's host-native state, kept across swaps and reloads.
@@ -85,17 +95,20 @@ pub(crate) struct Backends {
     brokers: Mutex<HashMap<String, Arc<messaging::memory::MemoryBroker>>>,
     logs: Mutex<HashMap<String, Arc<logging::TenantLog>>>,
     monitors: Mutex<std::collections::BTreeMap<String, Arc<monitoring::TenantMonitor>>>,
+    search: Mutex<HashMap<String, Arc<search::engine::Engine>>>,
 }
 
 impl Backends {
     /// What a binding of (tenant, service) with `backend` may reach; an error names what
-    /// does not fit.
+    /// does not fit. `files` is the binding's `files` directory, where file-backed backends
+    /// (search) keep their data.
     pub fn grant(
         &self,
         tenant: &str,
         service: Service,
         backend: Option<Backend>,
         config: &std::collections::BTreeMap<String, String>,
+        files: Option<&std::path::Path>,
     ) -> Result<Grant, String> {
         let Some(backend) = backend else {
             return Ok(Grant::default());
@@ -137,15 +150,24 @@ impl Backends {
             let mut monitors = self.monitors.lock().unwrap_or_else(|p| p.into_inner());
             grant.monitoring = Some(monitors.entry(tenant.to_string()).or_default().clone());
         }
+        if service == Service::Search {
+            let files = files.ok_or_else(|| {
+                "files: the tantivy backend keeps its indexes in the binding's `files` \
+                 directory; set `files`"
+                    .to_string()
+            })?;
+            let mut engines = self.search.lock().unwrap_or_else(|p| p.into_inner());
+            grant.search = Some(search::grant(&mut engines, tenant, files)?);
+        }
         Ok(grant)
     }
 }
 
 impl Backends {
-    /// Every tenant's metrics in the Prometheus text format.
-    pub fn prometheus(&self) -> String {
+    /// The host's metrics, then every tenant's, in the Prometheus text format.
+    pub fn prometheus(&self, host: &monitoring::TenantMonitor) -> String {
         let monitors = self.monitors.lock().unwrap_or_else(|p| p.into_inner());
-        monitoring::render_prometheus(monitors.iter().map(|(t, m)| (t.as_str(), &**m)))
+        monitoring::render_prometheus(host, monitors.iter().map(|(t, m)| (t.as_str(), &**m)))
     }
 }
 
@@ -193,6 +215,12 @@ pub(crate) fn add_to_linker(
         |s| s,
     )?;
     messaging::switchyard::messaging::types::add_to_linker::<_, HasSelf<CallState>>(linker, |s| s)?;
+    use crate::bindings::{search, search_bridge};
+    search::switchyard::search::types::add_to_linker::<_, HasSelf<CallState>>(linker, |s| s)?;
+    search_bridge::switchyard::search::search::add_to_linker::<_, HasSelf<CallState>>(
+        linker,
+        |s| s,
+    )?;
     messaging_bridge::switchyard::messaging::messaging::add_to_linker::<_, HasSelf<CallState>>(
         linker,
         |s| s,

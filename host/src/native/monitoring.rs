@@ -106,8 +106,16 @@ fn kind_name(kind: MetricKind) -> &'static str {
     }
 }
 
+/// The prefix of the host's own metrics, which tenants' metric names may not use.
+pub const HOST_PREFIX: &str = "switchyard_";
+
 /// Checks a metric name against the Prometheus rule.
 fn check_name(name: &str) -> Result<(), WitError> {
+    if name.starts_with(HOST_PREFIX) {
+        return Err(invalid(format!(
+            "metric name {name:?} is not valid: the `{HOST_PREFIX}` prefix is the host's own"
+        )));
+    }
     let mut chars = name.chars();
     let first_ok = chars
         .next()
@@ -165,6 +173,22 @@ impl TenantMonitor {
     fn record(&self, name: &str, kind: MetricKind, value: f64, tags: &Tags) -> Result<(), WitError> {
         check_name(name)?;
         let tags = check_tags("tags", tags)?;
+        self.record_checked(name, kind, value, tags)
+    }
+
+    /// Records one of the host's own metrics (names and tags chosen by the host).
+    pub(crate) fn record_host(&self, name: &str, kind: MetricKind, value: f64, tags: &[(&str, &str)]) {
+        let mut tags: Tags = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tags.sort();
+        if let Err(e) = self.record_checked(name, kind, value, tags) {
+            tracing::debug!(metric = name, error = %e.message, "host metric not recorded");
+        }
+    }
+
+    fn record_checked(&self, name: &str, kind: MetricKind, value: f64, tags: Tags) -> Result<(), WitError> {
         if !value.is_finite() {
             return Err(invalid(format!("value must be a finite number, not {value}")));
         }
@@ -286,10 +310,21 @@ fn snapshot(name: &str, kind: MetricKind, tags: &Tags, series: &Series) -> Metri
     s
 }
 
-/// Every tenant's metrics in the Prometheus text format (version 0.0.4), each series with a
-/// `tenant` label. A name two tenants use with different kinds is written once per kind,
-/// the later kinds under `<name>_<kind>`, so the output stays valid.
-pub fn render_prometheus<'a>(tenants: impl Iterator<Item = (&'a str, &'a TenantMonitor)>) -> String {
+/// The host's own metrics, then every tenant's, in the Prometheus text format (version
+/// 0.0.4). Tenants' series get a `tenant` label (the host's carry theirs in their tags). A
+/// name two tenants use with different kinds is written once per kind, the later kinds under
+/// `<name>_<kind>`, so the output stays valid.
+pub fn render_prometheus<'a>(
+    host: &TenantMonitor,
+    tenants: impl Iterator<Item = (&'a str, &'a TenantMonitor)>,
+) -> String {
+    let mut out = String::new();
+    for (name, metric) in &host.lock().metrics {
+        let _ = writeln!(out, "# TYPE {name} {}", kind_name(metric.kind));
+        for (tags, series) in &metric.series {
+            write_series(&mut out, name, None, &snapshot(name, metric.kind, tags, series));
+        }
+    }
     // name -> kind -> [(tenant, tags, snapshot)]
     let mut families: BTreeMap<String, Vec<(MetricKind, String, MetricSnapshot)>> = BTreeMap::new();
     for (tenant, monitor) in tenants {
@@ -300,7 +335,6 @@ pub fn render_prometheus<'a>(tenants: impl Iterator<Item = (&'a str, &'a TenantM
                 .push((snap.kind, tenant.to_string(), snap));
         }
     }
-    let mut out = String::new();
     for (name, series) in families {
         let first_kind = series[0].0;
         let mut kinds: Vec<MetricKind> = vec![first_kind];
@@ -317,20 +351,26 @@ pub fn render_prometheus<'a>(tenants: impl Iterator<Item = (&'a str, &'a TenantM
             };
             let _ = writeln!(out, "# TYPE {family} {}", kind_name(*kind));
             for (_, tenant, snap) in series.iter().filter(|(k, _, _)| k == kind) {
-                write_series(&mut out, &family, tenant, snap);
+                write_series(&mut out, &family, Some(tenant), snap);
             }
         }
     }
     out
 }
 
-fn labels(tenant: &str, tags: &Tags, extra: Option<(&str, String)>) -> String {
-    let mut parts = vec![format!("tenant=\"{}\"", escape(tenant))];
+fn labels(tenant: Option<&str>, tags: &Tags, extra: Option<(&str, String)>) -> String {
+    let mut parts: Vec<String> = tenant
+        .map(|t| format!("tenant=\"{}\"", escape(t)))
+        .into_iter()
+        .collect();
     for (k, v) in tags {
         parts.push(format!("{k}=\"{}\"", escape(v)));
     }
     if let Some((k, v)) = extra {
         parts.push(format!("{k}=\"{v}\""));
+    }
+    if parts.is_empty() {
+        return String::new();
     }
     format!("{{{}}}", parts.join(","))
 }
@@ -351,7 +391,7 @@ fn number(v: f64) -> String {
     }
 }
 
-fn write_series(out: &mut String, family: &str, tenant: &str, s: &MetricSnapshot) {
+fn write_series(out: &mut String, family: &str, tenant: Option<&str>, s: &MetricSnapshot) {
     match s.kind {
         MetricKind::Counter | MetricKind::Gauge => {
             let _ = writeln!(out, "{family}{} {}", labels(tenant, &s.tags, None), number(s.value));

@@ -12,6 +12,7 @@ mod notification;
 mod payment;
 mod posthog;
 mod sandbox;
+mod search;
 mod storage;
 mod support;
 mod swap;

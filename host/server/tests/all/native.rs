@@ -235,3 +235,85 @@ async fn the_quickstart_configuration_binds_every_service() {
     assert_eq!(services, all, "acme has an embedded default for every contract");
     runtime.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_metrics_count_calls_outcomes_and_contract_errors() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_with(&config(data.path()), None, false).await;
+    for args in [
+        json!({"name": "ok_total", "value": 1, "tags": []}),
+        json!({"name": "ok_total", "value": 1, "tags": []}),
+        json!({"name": "bad name", "value": 1, "tags": []}),
+    ] {
+        server
+            .client
+            .post_json("/v1/tenants/acme/monitoring/increment", &args)
+            .await
+            .expect("increment");
+    }
+    let text = String::from_utf8_lossy(
+        &server.client.get("/metrics").await.expect("GET").body,
+    )
+    .into_owned();
+    let labels = "adapter=\"monitoring-host\",outcome=\"ok\",service=\"monitoring\",tenant=\"acme\"";
+    for line in [
+        "# TYPE switchyard_calls_total counter".to_string(),
+        format!("switchyard_calls_total{{{labels}}} 3"),
+        "# TYPE switchyard_call_duration_seconds histogram".to_string(),
+        "switchyard_call_duration_seconds_count{adapter=\"monitoring-host\",service=\"monitoring\",tenant=\"acme\"} 3".to_string(),
+        "switchyard_contract_errors_total{adapter=\"monitoring-host\",kind=\"invalid-input\",service=\"monitoring\",tenant=\"acme\"} 1".to_string(),
+        "ok_total{tenant=\"acme\"} 2".to_string(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} missing from:\n{text}");
+    }
+    // Tenants cannot write into the host's own names.
+    let r = server
+        .client
+        .post_json(
+            "/v1/tenants/acme/monitoring/increment",
+            &json!({"name": "switchyard_calls_total", "value": 1, "tags": []}),
+        )
+        .await
+        .expect("increment");
+    assert_eq!(r.status, 400);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_every_bindings_health() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let healthy = TestServer::start_with(&config(data.path()), None, false).await;
+    let r = healthy.client.get("/readyz").await.expect("GET");
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["ready"], true);
+    let bindings = r.json()["bindings"].as_array().expect("bindings").clone();
+    assert_eq!(bindings.len(), 2);
+    assert!(bindings.iter().all(|b| b["ok"] == true && b["tenant"] == "acme"));
+    healthy.shutdown().await;
+
+    // A PostHog binding whose host does not answer makes the server not ready.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", dead.local_addr().expect("addr"));
+    drop(dead);
+    let text = format!(
+        "{}\n[tenants.globex.analytics]\ncomponent = \"{}\"\nallow = [\"{url}\"]\nconfig = {{ host = \"{url}\" }}\n",
+        config(data.path()),
+        component("analytics-posthog").display(),
+    );
+    let server = TestServer::start_with(&text, None, false).await;
+    let r = server.client.get("/readyz").await.expect("GET");
+    assert_eq!(r.status, 503, "{:?}", r.json());
+    assert_eq!(r.json()["ready"], false);
+    let globex = r.json()["bindings"]
+        .as_array()
+        .expect("bindings")
+        .iter()
+        .find(|b| b["tenant"] == "globex")
+        .cloned()
+        .expect("globex listed");
+    assert_eq!(globex["ok"], false, "{globex}");
+    assert_eq!(globex["adapter"], "analytics-posthog");
+    let live = server.client.get("/healthz").await.expect("GET");
+    assert_eq!(live.status, 200, "the process is up even when a binding is not ready");
+    server.shutdown().await;
+}
