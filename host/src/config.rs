@@ -134,7 +134,9 @@ impl ServerOptions {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(Error::Config {
                 origin: origin.to_string(),
-                message: format!("server.public_url must start with http:// or https://, not {public_url:?}"),
+                message: format!(
+                    "server.public_url must start with http:// or https://, not {public_url:?}"
+                ),
             });
         }
         match &self.signing_key {
@@ -149,7 +151,10 @@ impl ServerOptions {
                         message: "server.signing_key must be at least 16 bytes".into(),
                     });
                 }
-                Ok(crate::signing::Signer::new(secret.expose().as_bytes().to_vec(), &public_url))
+                Ok(crate::signing::Signer::new(
+                    secret.expose().as_bytes().to_vec(),
+                    &public_url,
+                ))
             }
             None => Ok(crate::signing::Signer::random(&public_url)),
         }

@@ -47,6 +47,8 @@ pub use credentials::{CredentialConfig, Injection, SecretSource};
 pub use error::{Error, ErrorKind, ProviderError, Result};
 pub use limits::Limits;
 pub use native::Backend;
-pub use runtime::{BindingHealth, BindingInfo, ReloadReport, Runtime, RuntimeBuilder, ShutdownReport, SwapReport};
+pub use runtime::{
+    BindingHealth, BindingInfo, ReloadReport, Runtime, RuntimeBuilder, ShutdownReport, SwapReport,
+};
 pub use service::Service;
 pub use signing::{SignatureError, Signer};

@@ -24,13 +24,13 @@ use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::binding::{Binding, FileStamp, Generation, InFlight, Loaded};
 use crate::bindings::base;
+use crate::bindings::monitoring::switchyard::monitoring::types::MetricKind;
 use crate::buffer::Lease;
 use crate::config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions, FILES_GUEST_PATH};
 use crate::error::{Error, Result};
 use crate::limits::{MemoryLimiter, EPOCH_TICK};
 use crate::outbound::{CallIdentity, OutboundPolicy};
 use crate::service::Service;
-use crate::bindings::monitoring::switchyard::monitoring::types::MetricKind;
 use crate::signing::Signer;
 use crate::state::CallState;
 
@@ -860,7 +860,12 @@ impl Runtime {
         ];
         let metrics = &self.inner.metrics;
         let with_outcome = [labels[0], labels[1], labels[2], ("outcome", outcome)];
-        metrics.record_host("switchyard_calls_total", MetricKind::Counter, 1.0, &with_outcome);
+        metrics.record_host(
+            "switchyard_calls_total",
+            MetricKind::Counter,
+            1.0,
+            &with_outcome,
+        );
         metrics.record_host(
             "switchyard_call_duration_seconds",
             MetricKind::Histogram,

@@ -89,10 +89,23 @@ impl Signer {
         &self.public_url
     }
 
-    fn mac(&self, tenant: &str, service: &str, method: &str, resource: &str, expires: u64) -> Hmac<Sha256> {
+    fn mac(
+        &self,
+        tenant: &str,
+        service: &str,
+        method: &str,
+        resource: &str,
+        expires: u64,
+    ) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        for part in ["switchyard-signed-url-v1", tenant, service, method, resource] {
+        for part in [
+            "switchyard-signed-url-v1",
+            tenant,
+            service,
+            method,
+            resource,
+        ] {
             mac.update(&(part.len() as u64).to_le_bytes());
             mac.update(part.as_bytes());
         }
@@ -101,7 +114,14 @@ impl Signer {
     }
 
     /// A URL allowing `method` on `resource` of (tenant, service) until `expires` (unix s).
-    pub fn sign(&self, tenant: &str, service: &str, method: &str, resource: &str, expires: u64) -> String {
+    pub fn sign(
+        &self,
+        tenant: &str,
+        service: &str,
+        method: &str,
+        resource: &str,
+        expires: u64,
+    ) -> String {
         let sig = hex::encode(
             self.mac(tenant, service, method, resource, expires)
                 .finalize()
@@ -142,10 +162,9 @@ impl Signer {
             .ok_or_else(|| SignatureError::Malformed("no expires parameter".into()))?
             .parse()
             .map_err(|_| SignatureError::Malformed("expires is not a number".into()))?;
-        let sig = hex::decode(
-            sig.ok_or_else(|| SignatureError::Malformed("no sig parameter".into()))?,
-        )
-        .map_err(|_| SignatureError::Malformed("sig is not hex".into()))?;
+        let sig =
+            hex::decode(sig.ok_or_else(|| SignatureError::Malformed("no sig parameter".into()))?)
+                .map_err(|_| SignatureError::Malformed("sig is not hex".into()))?;
         self.mac(tenant, service, method, resource, expires)
             .verify_slice(&sig)
             .map_err(|_| SignatureError::BadSignature)?;
@@ -211,14 +230,30 @@ mod tests {
         let url = s.sign("acme", "storage", "GET", "b/a b/ü.png", exp);
         assert!(url.starts_with("http://h:1/v1/signed/acme/storage/b/a%20b/%C3%BC.png?expires="));
         let query = url.split_once('?').map(|(_, q)| q);
-        assert_eq!(s.verify("acme", "storage", "GET", "b/a b/ü.png", query), Ok(()));
-        for (t, m, r) in [("globex", "GET", "b/a b/ü.png"), ("acme", "PUT", "b/a b/ü.png"), ("acme", "GET", "b/other")] {
-            assert_eq!(s.verify(t, "storage", m, r, query), Err(SignatureError::BadSignature));
+        assert_eq!(
+            s.verify("acme", "storage", "GET", "b/a b/ü.png", query),
+            Ok(())
+        );
+        for (t, m, r) in [
+            ("globex", "GET", "b/a b/ü.png"),
+            ("acme", "PUT", "b/a b/ü.png"),
+            ("acme", "GET", "b/other"),
+        ] {
+            assert_eq!(
+                s.verify(t, "storage", m, r, query),
+                Err(SignatureError::BadSignature)
+            );
         }
         let other = Signer::new(b"other".to_vec(), "http://h:1");
-        assert_eq!(other.verify("acme", "storage", "GET", "b/a b/ü.png", query), Err(SignatureError::BadSignature));
+        assert_eq!(
+            other.verify("acme", "storage", "GET", "b/a b/ü.png", query),
+            Err(SignatureError::BadSignature)
+        );
         let longer = query.map(|q| q.replacen(&exp.to_string(), &(exp + 1000).to_string(), 1));
-        assert_eq!(s.verify("acme", "storage", "GET", "b/a b/ü.png", longer.as_deref()), Err(SignatureError::BadSignature));
+        assert_eq!(
+            s.verify("acme", "storage", "GET", "b/a b/ü.png", longer.as_deref()),
+            Err(SignatureError::BadSignature)
+        );
     }
 
     #[test]
@@ -227,7 +262,13 @@ mod tests {
         let exp = unix_now() - 1;
         let url = s.sign("t", "storage", "GET", "b/k", exp);
         let query = url.split_once('?').map(|(_, q)| q);
-        assert_eq!(s.verify("t", "storage", "GET", "b/k", query), Err(SignatureError::Expired(exp)));
-        assert!(matches!(s.verify("t", "storage", "GET", "b/k", Some("sig=00")), Err(SignatureError::Malformed(_))));
+        assert_eq!(
+            s.verify("t", "storage", "GET", "b/k", query),
+            Err(SignatureError::Expired(exp))
+        );
+        assert!(matches!(
+            s.verify("t", "storage", "GET", "b/k", Some("sig=00")),
+            Err(SignatureError::Malformed(_))
+        ));
     }
 }

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::json;
 use switchyard_host::services::analytics::Event;
 use switchyard_host::{
-    Backend, BindingSpec, ComponentSource, CredentialConfig, Injection, Limits, Runtime, RuntimeOptions,
-    SecretSource, Service,
+    Backend, BindingSpec, ComponentSource, CredentialConfig, Injection, Limits, Runtime,
+    RuntimeOptions, SecretSource, Service,
 };
 use switchyard_tests::component;
 use switchyard_tests::mock::posthog::MockPostHog;

@@ -37,7 +37,11 @@ use switchyard_bindings_base::switchyard::types::types::{Error, HealthStatus, Pa
 struct Bridge;
 
 impl Logging for Bridge {
-    fn create_logger(name: String, context: String, parent: Option<String>) -> Result<LoggerInfo, Error> {
+    fn create_logger(
+        name: String,
+        context: String,
+        parent: Option<String>,
+    ) -> Result<LoggerInfo, Error> {
         host::create_logger(&name, &context, parent.as_deref())
     }
     fn log(logger: Option<String>, entry: Entry) -> Result<bool, Error> {

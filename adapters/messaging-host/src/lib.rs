@@ -67,7 +67,10 @@ impl Messaging for Bridge {
     fn send(queue: String, message: Outgoing) -> Result<String, Error> {
         host::send(&queue, &message)
     }
-    fn send_batch(queue: String, messages: Vec<Outgoing>) -> Result<Vec<Result<String, Error>>, Error> {
+    fn send_batch(
+        queue: String,
+        messages: Vec<Outgoing>,
+    ) -> Result<Vec<Result<String, Error>>, Error> {
         host::send_batch(&queue, &messages)
     }
     fn receive(

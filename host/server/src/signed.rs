@@ -61,7 +61,10 @@ pub async fn handle(
     if method == "GET" {
         let object = storage.download(bucket, &key).await?;
         let head = req.method() == Method::HEAD;
-        return Ok(object_response(&object.info, if head { Vec::new() } else { object.body }));
+        return Ok(object_response(
+            &object.info,
+            if head { Vec::new() } else { object.body },
+        ));
     }
     let content_type = req
         .headers()
@@ -84,7 +87,10 @@ pub async fn handle(
             .await
     })
     .await?;
-    Ok(json_response(StatusCode::OK, &json!({ "result": info_json(&info) })))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "result": info_json(&info) }),
+    ))
 }
 
 /// Handles `/v1/public/...`; `segments` are the ones after `public`.
@@ -110,7 +116,10 @@ pub async fn public(
     }
     let object = storage.download(bucket, &key.join("/")).await?;
     let head = req.method() == Method::HEAD;
-    Ok(object_response(&object.info, if head { Vec::new() } else { object.body }))
+    Ok(object_response(
+        &object.info,
+        if head { Vec::new() } else { object.body },
+    ))
 }
 
 fn object_response(info: &ObjectInfo, body: Vec<u8>) -> HttpResponse {

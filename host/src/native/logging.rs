@@ -164,7 +164,10 @@ fn check(at: &str, entry: &Entry) -> Result<Map<String, Value>, WitError> {
             return Err(invalid(format!("{at}.error.kind is empty")));
         }
     }
-    object(&format!("{at}.fields"), entry.fields.as_deref().unwrap_or(""))
+    object(
+        &format!("{at}.fields"),
+        entry.fields.as_deref().unwrap_or(""),
+    )
 }
 
 impl State {
@@ -281,7 +284,10 @@ impl Host for CallState {
                 .loggers
                 .get(p)
                 .ok_or_else(|| {
-                    error(ErrorKind::NotFound, format!("no parent logger with id '{p}'"))
+                    error(
+                        ErrorKind::NotFound,
+                        format!("no parent logger with id '{p}'"),
+                    )
                 })?
                 .context
                 .clone(),
@@ -357,9 +363,9 @@ impl Host for CallState {
         // The cursor is the seq to continue below (newest first).
         let below = match &page.cursor {
             None => u64::MAX,
-            Some(c) => c.parse::<u64>().map_err(|_| {
-                invalid(format!("page.cursor {c:?} is not a cursor this log gave"))
-            })?,
+            Some(c) => c
+                .parse::<u64>()
+                .map_err(|_| invalid(format!("page.cursor {c:?} is not a cursor this log gave")))?,
         };
         let limit = page.limit.unwrap_or(50).clamp(1, 1000) as usize;
         let log = self.tenant_log()?;

@@ -248,7 +248,9 @@ pub(crate) fn error(kind: types::ErrorKind, message: impl Into<String>) -> types
         kind,
         retryable: matches!(
             kind,
-            types::ErrorKind::Unavailable | types::ErrorKind::RateLimited | types::ErrorKind::Timeout
+            types::ErrorKind::Unavailable
+                | types::ErrorKind::RateLimited
+                | types::ErrorKind::Timeout
         ),
         message: message.into(),
         provider_code: None,

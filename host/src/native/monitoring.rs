@@ -26,7 +26,9 @@ type WitError = types::Error;
 type Tags = Vec<(String, String)>;
 
 /// Histogram bucket upper bounds (Prometheus' defaults, in seconds or any unit).
-pub const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 /// Summary quantiles.
 pub const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
 /// Observations a summary keeps for its quantiles.
@@ -156,7 +158,9 @@ fn check_tags(at: &str, tags: &Tags) -> Result<Tags, WitError> {
             )));
         }
         if v.len() > 1024 {
-            return Err(invalid(format!("{at}: tag {k:?} is longer than 1024 bytes")));
+            return Err(invalid(format!(
+                "{at}: tag {k:?} is longer than 1024 bytes"
+            )));
         }
         if i > 0 && sorted[i - 1].0 == *k {
             return Err(invalid(format!("{at}: tag {k:?} is given twice")));
@@ -170,14 +174,26 @@ impl TenantMonitor {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn record(&self, name: &str, kind: MetricKind, value: f64, tags: &Tags) -> Result<(), WitError> {
+    fn record(
+        &self,
+        name: &str,
+        kind: MetricKind,
+        value: f64,
+        tags: &Tags,
+    ) -> Result<(), WitError> {
         check_name(name)?;
         let tags = check_tags("tags", tags)?;
         self.record_checked(name, kind, value, tags)
     }
 
     /// Records one of the host's own metrics (names and tags chosen by the host).
-    pub(crate) fn record_host(&self, name: &str, kind: MetricKind, value: f64, tags: &[(&str, &str)]) {
+    pub(crate) fn record_host(
+        &self,
+        name: &str,
+        kind: MetricKind,
+        value: f64,
+        tags: &[(&str, &str)],
+    ) {
         let mut tags: Tags = tags
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -188,9 +204,17 @@ impl TenantMonitor {
         }
     }
 
-    fn record_checked(&self, name: &str, kind: MetricKind, value: f64, tags: Tags) -> Result<(), WitError> {
+    fn record_checked(
+        &self,
+        name: &str,
+        kind: MetricKind,
+        value: f64,
+        tags: Tags,
+    ) -> Result<(), WitError> {
         if !value.is_finite() {
-            return Err(invalid(format!("value must be a finite number, not {value}")));
+            return Err(invalid(format!(
+                "value must be a finite number, not {value}"
+            )));
         }
         if kind == MetricKind::Counter && value < 0.0 {
             return Err(invalid(format!(
@@ -198,7 +222,9 @@ impl TenantMonitor {
             )));
         }
         let mut state = self.lock();
-        let State { metrics, series, .. } = &mut *state;
+        let State {
+            metrics, series, ..
+        } = &mut *state;
         if let Some(existing) = metrics.get(name) {
             if existing.kind != kind {
                 return Err(error(
@@ -219,7 +245,9 @@ impl TenantMonitor {
             if *series >= MAX_SERIES {
                 return Err(error(
                     ErrorKind::TooLarge,
-                    format!("the tenant has {MAX_SERIES} metric series already (too many tag values?)"),
+                    format!(
+                        "the tenant has {MAX_SERIES} metric series already (too many tag values?)"
+                    ),
                 ));
             }
             *series += 1;
@@ -291,7 +319,11 @@ fn snapshot(name: &str, kind: MetricKind, tags: &Tags, series: &Series) -> Metri
         Series::Histogram { counts, sum, count } => {
             s.value = *sum;
             s.count = *count;
-            s.buckets = BUCKETS.iter().copied().zip(counts.iter().copied()).collect();
+            s.buckets = BUCKETS
+                .iter()
+                .copied()
+                .zip(counts.iter().copied())
+                .collect();
         }
         Series::Summary { window, sum, count } => {
             s.value = *sum;
@@ -301,7 +333,8 @@ fn snapshot(name: &str, kind: MetricKind, tags: &Tags, series: &Series) -> Metri
             s.quantiles = QUANTILES
                 .iter()
                 .map(|q| {
-                    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+                    let rank =
+                        ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
                     (*q, sorted.get(rank - 1).copied().unwrap_or(f64::NAN))
                 })
                 .collect();
@@ -322,17 +355,23 @@ pub fn render_prometheus<'a>(
     for (name, metric) in &host.lock().metrics {
         let _ = writeln!(out, "# TYPE {name} {}", kind_name(metric.kind));
         for (tags, series) in &metric.series {
-            write_series(&mut out, name, None, &snapshot(name, metric.kind, tags, series));
+            write_series(
+                &mut out,
+                name,
+                None,
+                &snapshot(name, metric.kind, tags, series),
+            );
         }
     }
     // name -> kind -> [(tenant, tags, snapshot)]
     let mut families: BTreeMap<String, Vec<(MetricKind, String, MetricSnapshot)>> = BTreeMap::new();
     for (tenant, monitor) in tenants {
         for snap in monitor.snapshots(None) {
-            families
-                .entry(snap.name.clone())
-                .or_default()
-                .push((snap.kind, tenant.to_string(), snap));
+            families.entry(snap.name.clone()).or_default().push((
+                snap.kind,
+                tenant.to_string(),
+                snap,
+            ));
         }
     }
     for (name, series) in families {
@@ -383,7 +422,11 @@ fn escape(v: &str) -> String {
 
 fn number(v: f64) -> String {
     if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else if v.is_nan() {
         "NaN".into()
     } else {
@@ -394,7 +437,12 @@ fn number(v: f64) -> String {
 fn write_series(out: &mut String, family: &str, tenant: Option<&str>, s: &MetricSnapshot) {
     match s.kind {
         MetricKind::Counter | MetricKind::Gauge => {
-            let _ = writeln!(out, "{family}{} {}", labels(tenant, &s.tags, None), number(s.value));
+            let _ = writeln!(
+                out,
+                "{family}{} {}",
+                labels(tenant, &s.tags, None),
+                number(s.value)
+            );
         }
         MetricKind::Histogram => {
             for (bound, count) in &s.buckets {
@@ -410,8 +458,18 @@ fn write_series(out: &mut String, family: &str, tenant: Option<&str>, s: &Metric
                 labels(tenant, &s.tags, Some(("le", "+Inf".into()))),
                 s.count
             );
-            let _ = writeln!(out, "{family}_sum{} {}", labels(tenant, &s.tags, None), number(s.value));
-            let _ = writeln!(out, "{family}_count{} {}", labels(tenant, &s.tags, None), s.count);
+            let _ = writeln!(
+                out,
+                "{family}_sum{} {}",
+                labels(tenant, &s.tags, None),
+                number(s.value)
+            );
+            let _ = writeln!(
+                out,
+                "{family}_count{} {}",
+                labels(tenant, &s.tags, None),
+                s.count
+            );
         }
         MetricKind::Summary => {
             for (q, v) in &s.quantiles {
@@ -422,8 +480,18 @@ fn write_series(out: &mut String, family: &str, tenant: Option<&str>, s: &Metric
                     number(*v)
                 );
             }
-            let _ = writeln!(out, "{family}_sum{} {}", labels(tenant, &s.tags, None), number(s.value));
-            let _ = writeln!(out, "{family}_count{} {}", labels(tenant, &s.tags, None), s.count);
+            let _ = writeln!(
+                out,
+                "{family}_sum{} {}",
+                labels(tenant, &s.tags, None),
+                number(s.value)
+            );
+            let _ = writeln!(
+                out,
+                "{family}_count{} {}",
+                labels(tenant, &s.tags, None),
+                s.count
+            );
         }
     }
 }
@@ -443,7 +511,10 @@ fn check_event(event: &ErrorEvent) -> Result<(), WitError> {
         return Err(invalid("event.kind is empty".into()));
     }
     if event.message.len() > 64 * 1024 {
-        return Err(error(ErrorKind::TooLarge, "event.message is longer than 64 KiB"));
+        return Err(error(
+            ErrorKind::TooLarge,
+            "event.message is longer than 64 KiB",
+        ));
     }
     check_tags("event.tags", &event.tags)?;
     check_json_object("event.extra", event.extra.as_deref())?;
@@ -483,19 +554,23 @@ impl CallState {
 
 impl Host for CallState {
     async fn increment(&mut self, name: String, value: f64, tags: Tags) -> Result<(), WitError> {
-        self.monitor()?.record(&name, MetricKind::Counter, value, &tags)
+        self.monitor()?
+            .record(&name, MetricKind::Counter, value, &tags)
     }
 
     async fn gauge(&mut self, name: String, value: f64, tags: Tags) -> Result<(), WitError> {
-        self.monitor()?.record(&name, MetricKind::Gauge, value, &tags)
+        self.monitor()?
+            .record(&name, MetricKind::Gauge, value, &tags)
     }
 
     async fn histogram(&mut self, name: String, value: f64, tags: Tags) -> Result<(), WitError> {
-        self.monitor()?.record(&name, MetricKind::Histogram, value, &tags)
+        self.monitor()?
+            .record(&name, MetricKind::Histogram, value, &tags)
     }
 
     async fn summary(&mut self, name: String, value: f64, tags: Tags) -> Result<(), WitError> {
-        self.monitor()?.record(&name, MetricKind::Summary, value, &tags)
+        self.monitor()?
+            .record(&name, MetricKind::Summary, value, &tags)
     }
 
     async fn metrics(&mut self, prefix: Option<String>) -> Result<Vec<MetricSnapshot>, WitError> {
@@ -519,7 +594,9 @@ impl Host for CallState {
                 .spans
                 .get(p)
                 .map(|s| s.info.trace_id.clone())
-                .ok_or_else(|| error(ErrorKind::NotFound, format!("no parent span with id '{p}'")))?,
+                .ok_or_else(|| {
+                    error(ErrorKind::NotFound, format!("no parent span with id '{p}'"))
+                })?,
             None => uuid::Uuid::new_v4().simple().to_string(),
         };
         let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
@@ -652,7 +729,13 @@ impl Host for CallState {
         let (offset, limit) = page_bounds(&page)?;
         let monitor = self.monitor()?;
         let state = monitor.lock();
-        let items: Vec<CapturedError> = state.errors.iter().skip(offset).take(limit).cloned().collect();
+        let items: Vec<CapturedError> = state
+            .errors
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect();
         let next = offset + items.len();
         Ok(ErrorPage {
             items,
@@ -663,14 +746,22 @@ impl Host for CallState {
         })
     }
 
-    async fn report_health(&mut self, name: String, ok: bool, detail: String) -> Result<(), WitError> {
+    async fn report_health(
+        &mut self,
+        name: String,
+        ok: bool,
+        detail: String,
+    ) -> Result<(), WitError> {
         if name.is_empty() || name.len() > 128 {
             return Err(invalid("health check name must be 1 to 128 bytes".into()));
         }
         let monitor = self.monitor()?;
         let mut state = monitor.lock();
         if !state.checks.contains_key(&name) && state.checks.len() >= 1000 {
-            return Err(error(ErrorKind::TooLarge, "the tenant has 1000 health checks already"));
+            return Err(error(
+                ErrorKind::TooLarge,
+                "the tenant has 1000 health checks already",
+            ));
         }
         state.checks.insert(
             name.clone(),

@@ -67,14 +67,23 @@ fn fields(record: &Value) -> Value {
 }
 
 async fn logs_structured_entries_and_reads_them_back(p: &Contract) {
-    assert!(log(p, Value::Null, entry("info", "order placed", json!({"order": 42, "paid": true}))).await);
+    assert!(
+        log(
+            p,
+            Value::Null,
+            entry("info", "order placed", json!({"order": 42, "paid": true}))
+        )
+        .await
+    );
     let got = records(p, json!({})).await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["message"], "order placed");
     assert_eq!(got[0]["level"], "info");
     assert_eq!(got[0]["logger"], Value::Null);
     assert_eq!(fields(&got[0]), json!({"order": 42, "paid": true}));
-    assert!(got[0]["at"]["seconds"].as_u64().is_some_and(|s| s > 1_700_000_000));
+    assert!(got[0]["at"]["seconds"]
+        .as_u64()
+        .is_some_and(|s| s > 1_700_000_000));
 }
 
 async fn child_loggers_inherit_context(p: &Contract) {
@@ -92,15 +101,30 @@ async fn child_loggers_inherit_context(p: &Contract) {
         )
         .await;
     assert_eq!(child["parent"], root["id"]);
-    let context: Value = serde_json::from_str(child["context"].as_str().expect("context")).expect("json");
-    assert_eq!(context, json!({"service": "api", "region": "us", "request_id": "r1"}));
+    let context: Value =
+        serde_json::from_str(child["context"].as_str().expect("context")).expect("json");
+    assert_eq!(
+        context,
+        json!({"service": "api", "region": "us", "request_id": "r1"})
+    );
     let grandchild = p
         .ok(
             "create-logger",
             json!({"name": "api.request.db", "context": {}, "parent": child["id"]}),
         )
         .await;
-    assert!(log(p, grandchild["id"].clone(), entry("warn", "slow query", json!({"ms": 900, "request_id": "r1-db"}))).await);
+    assert!(
+        log(
+            p,
+            grandchild["id"].clone(),
+            entry(
+                "warn",
+                "slow query",
+                json!({"ms": 900, "request_id": "r1-db"})
+            )
+        )
+        .await
+    );
     let got = records(p, json!({})).await;
     assert_eq!(got[0]["logger"], "api.request.db");
     assert_eq!(
@@ -110,11 +134,18 @@ async fn child_loggers_inherit_context(p: &Contract) {
     );
     // The parent is unchanged by its children.
     assert!(log(p, root["id"].clone(), entry("info", "root", json!({}))).await);
-    assert_eq!(fields(&records(p, json!({})).await[0]), json!({"service": "api", "region": "eu"}));
+    assert_eq!(
+        fields(&records(p, json!({})).await[0]),
+        json!({"service": "api", "region": "eu"})
+    );
 }
 
 async fn the_minimum_level_drops_what_is_below_it(p: &Contract) {
-    assert_eq!(p.ok("min-level", json!({})).await, "info", "the default minimum");
+    assert_eq!(
+        p.ok("min-level", json!({})).await,
+        "info",
+        "the default minimum"
+    );
     assert!(!log(p, Value::Null, entry("debug", "noise", json!({}))).await);
     assert!(log(p, Value::Null, entry("info", "kept", json!({}))).await);
     p.ok("set-min-level", json!({"level": "warn"})).await;
@@ -122,11 +153,20 @@ async fn the_minimum_level_drops_what_is_below_it(p: &Contract) {
     assert!(!log(p, Value::Null, entry("info", "dropped", json!({}))).await);
     assert!(log(p, Value::Null, entry("warn", "warned", json!({}))).await);
     assert!(log(p, Value::Null, entry("fatal", "fatal", json!({}))).await);
-    let messages: Vec<Value> = records(p, json!({})).await.iter().map(|r| r["message"].clone()).collect();
-    assert_eq!(messages, vec![json!("fatal"), json!("warned"), json!("kept")]);
+    let messages: Vec<Value> = records(p, json!({}))
+        .await
+        .iter()
+        .map(|r| r["message"].clone())
+        .collect();
+    assert_eq!(
+        messages,
+        vec![json!("fatal"), json!("warned"), json!("kept")]
+    );
     // Another tenant keeps its own level.
     assert_eq!(
-        p.call_as("globex", "min-level", json!({})).await.expect("min-level"),
+        p.call_as("globex", "min-level", json!({}))
+            .await
+            .expect("min-level"),
         "info"
     );
 }
@@ -141,17 +181,41 @@ async fn the_binding_sets_the_minimum_level(kind: Kind) {
 async fn errors_keep_their_cause_chain(p: &Contract) {
     let error = json!({"kind": "PaymentFailed", "message": "charge failed",
         "causes": ["card declined", "insufficient funds"], "stack": "at charge (pay.rs:10)"});
-    assert!(log(p, Value::Null, json!({"level": "error", "message": "checkout failed", "error": error})).await);
+    assert!(
+        log(
+            p,
+            Value::Null,
+            json!({"level": "error", "message": "checkout failed", "error": error})
+        )
+        .await
+    );
     let got = records(p, json!({"min-level": "error"})).await;
     assert_eq!(got[0]["error"], error);
 }
 
 async fn queries_filter_and_page_newest_first(p: &Contract) {
-    let db = p.ok("create-logger", json!({"name": "db", "context": {}})).await;
+    let db = p
+        .ok("create-logger", json!({"name": "db", "context": {}}))
+        .await;
     for i in 0..25 {
         let level = ["info", "warn", "error"][i % 3];
-        let logger = if i % 2 == 0 { db["id"].clone() } else { Value::Null };
-        assert!(log(p, logger, entry(level, &format!("event {i}"), json!({"i": i, "even": i % 2 == 0}))).await);
+        let logger = if i % 2 == 0 {
+            db["id"].clone()
+        } else {
+            Value::Null
+        };
+        assert!(
+            log(
+                p,
+                logger,
+                entry(
+                    level,
+                    &format!("event {i}"),
+                    json!({"i": i, "even": i % 2 == 0})
+                )
+            )
+            .await
+        );
     }
     assert_eq!(records(p, json!({"min-level": "error"})).await.len(), 8);
     assert_eq!(records(p, json!({"logger": "db"})).await.len(), 13);
@@ -159,13 +223,19 @@ async fn queries_filter_and_page_newest_first(p: &Contract) {
     let seven = records(p, json!({"field": ["i", "7"]})).await;
     assert_eq!(seven.len(), 1);
     assert_eq!(seven[0]["message"], "event 7");
-    assert_eq!(records(p, json!({"field": ["even", "true"]})).await.len(), 13);
+    assert_eq!(
+        records(p, json!({"field": ["even", "true"]})).await.len(),
+        13
+    );
     // Pages of 10, newest first, every entry once.
     let mut seen = Vec::new();
     let mut cursor = Value::Null;
     loop {
         let page = p
-            .ok("query", json!({"query": {}, "page": {"limit": 10, "cursor": cursor}}))
+            .ok(
+                "query",
+                json!({"query": {}, "page": {"limit": 10, "cursor": cursor}}),
+            )
             .await;
         for r in page["items"].as_array().expect("items") {
             seen.push(r["seq"].as_u64().expect("seq"));
@@ -176,7 +246,10 @@ async fn queries_filter_and_page_newest_first(p: &Contract) {
         }
     }
     assert_eq!(seen.len(), 25);
-    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seen:?}"
+    );
     assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 25);
 }
 
@@ -203,22 +276,78 @@ async fn refuses_bad_input_and_keeps_what_it_accepted(p: &Contract) {
     assert!(log(p, Value::Null, entry("info", "accepted first", json!({}))).await);
     let huge = "x".repeat(64 * 1024 + 1);
     for (function, args, kind, names) in [
-        ("log", json!({"entry": entry("info", "", json!({}))}), ErrorKind::InvalidInput, "message"),
-        ("log", json!({"entry": {"level": "info", "message": "m", "fields": "[1,2]"}}), ErrorKind::InvalidInput, "fields"),
-        ("log", json!({"entry": {"level": "info", "message": "m", "fields": "{not json"}}), ErrorKind::InvalidInput, "fields"),
-        ("log", json!({"entry": {"level": "info", "message": huge}}), ErrorKind::TooLarge, "message"),
-        ("log", json!({"logger": "nope", "entry": entry("info", "m", json!({}))}), ErrorKind::NotFound, "nope"),
-        ("log", json!({"entry": {"level": "error", "message": "m", "error": {"kind": "", "message": "x", "causes": []}}}), ErrorKind::InvalidInput, "error.kind"),
-        ("create-logger", json!({"name": "", "context": {}}), ErrorKind::InvalidInput, "name"),
-        ("create-logger", json!({"name": "x", "context": "[]"}), ErrorKind::InvalidInput, "context"),
-        ("create-logger", json!({"name": "x", "context": {}, "parent": "ghost"}), ErrorKind::NotFound, "ghost"),
-        ("query", json!({"query": {}, "page": {"cursor": "abc"}}), ErrorKind::InvalidInput, "cursor"),
+        (
+            "log",
+            json!({"entry": entry("info", "", json!({}))}),
+            ErrorKind::InvalidInput,
+            "message",
+        ),
+        (
+            "log",
+            json!({"entry": {"level": "info", "message": "m", "fields": "[1,2]"}}),
+            ErrorKind::InvalidInput,
+            "fields",
+        ),
+        (
+            "log",
+            json!({"entry": {"level": "info", "message": "m", "fields": "{not json"}}),
+            ErrorKind::InvalidInput,
+            "fields",
+        ),
+        (
+            "log",
+            json!({"entry": {"level": "info", "message": huge}}),
+            ErrorKind::TooLarge,
+            "message",
+        ),
+        (
+            "log",
+            json!({"logger": "nope", "entry": entry("info", "m", json!({}))}),
+            ErrorKind::NotFound,
+            "nope",
+        ),
+        (
+            "log",
+            json!({"entry": {"level": "error", "message": "m", "error": {"kind": "", "message": "x", "causes": []}}}),
+            ErrorKind::InvalidInput,
+            "error.kind",
+        ),
+        (
+            "create-logger",
+            json!({"name": "", "context": {}}),
+            ErrorKind::InvalidInput,
+            "name",
+        ),
+        (
+            "create-logger",
+            json!({"name": "x", "context": "[]"}),
+            ErrorKind::InvalidInput,
+            "context",
+        ),
+        (
+            "create-logger",
+            json!({"name": "x", "context": {}, "parent": "ghost"}),
+            ErrorKind::NotFound,
+            "ghost",
+        ),
+        (
+            "query",
+            json!({"query": {}, "page": {"cursor": "abc"}}),
+            ErrorKind::InvalidInput,
+            "cursor",
+        ),
     ] {
         let err = p.err(function, args.clone()).await;
         assert_eq!(err.kind, kind, "{function}({args}): {err:?}");
-        assert!(err.message.contains(names), "{function}: `{names}` not named in {}", err.message);
+        assert!(
+            err.message.contains(names),
+            "{function}: `{names}` not named in {}",
+            err.message
+        );
     }
-    let bad_level = p.call_as(TENANT, "set-min-level", json!({"level": "loud"})).await;
+    let bad_level = p
+        .call_as(TENANT, "set-min-level", json!({"level": "loud"}))
+        .await;
     assert!(matches!(bad_level, Err(e) if e.code() == "bad_arguments"));
     let got = records(p, json!({})).await;
     assert_eq!(got.len(), 1);
@@ -226,7 +355,9 @@ async fn refuses_bad_input_and_keeps_what_it_accepted(p: &Contract) {
 }
 
 async fn tenants_are_isolated(p: &Contract) {
-    let logger = p.ok("create-logger", json!({"name": "acme-only", "context": {}})).await;
+    let logger = p
+        .ok("create-logger", json!({"name": "acme-only", "context": {}}))
+        .await;
     assert!(log(p, logger["id"].clone(), entry("info", "secret", json!({}))).await);
     let theirs = p
         .call_as("globex", "query", json!({"query": {}, "page": {}}))
@@ -234,21 +365,40 @@ async fn tenants_are_isolated(p: &Contract) {
         .expect("query");
     assert_eq!(theirs["items"], json!([]));
     let err = p
-        .call_as("globex", "log", json!({"logger": logger["id"], "entry": entry("info", "m", json!({}))}))
+        .call_as(
+            "globex",
+            "log",
+            json!({"logger": logger["id"], "entry": entry("info", "m", json!({}))}),
+        )
         .await
         .expect_err("globex cannot use acme's logger");
     assert_eq!(err.provider().map(|e| e.kind), Some(ErrorKind::NotFound));
 }
 
 async fn state_survives_a_swap(p: &Contract) {
-    let logger = p.ok("create-logger", json!({"name": "kept", "context": {"a": 1}})).await;
+    let logger = p
+        .ok(
+            "create-logger",
+            json!({"name": "kept", "context": {"a": 1}}),
+        )
+        .await;
     p.ok("set-min-level", json!({"level": "warn"})).await;
-    p.rt
-        .swap(TENANT, Service::Logging, ComponentSource::path(component("logging-host")))
-        .await
-        .expect("swap");
+    p.rt.swap(
+        TENANT,
+        Service::Logging,
+        ComponentSource::path(component("logging-host")),
+    )
+    .await
+    .expect("swap");
     assert_eq!(p.ok("min-level", json!({})).await, "warn");
-    assert!(log(p, logger["id"].clone(), entry("error", "after swap", json!({}))).await);
+    assert!(
+        log(
+            p,
+            logger["id"].clone(),
+            entry("error", "after swap", json!({}))
+        )
+        .await
+    );
 }
 
 async fn health_is_ok(p: &Contract) {

@@ -136,14 +136,23 @@ async fn fans_out_to_every_subscribed_queue(p: &Provider) {
     assert!(p.receive("unrelated", 10, 0).await.is_empty());
     // No subscriber: accepted and dropped, and the caller is told.
     let nobody = p
-        .ok("publish", json!({"topic": "nobody-listens", "message": msg("x")}))
+        .ok(
+            "publish",
+            json!({"topic": "nobody-listens", "message": msg("x")}),
+        )
         .await;
     assert_eq!(nobody["queues"], 0);
     // Unsubscribed queues stop receiving.
-    p.ok("unsubscribe", json!({"topic": "orders", "queue": "shipping"}))
-        .await;
+    p.ok(
+        "unsubscribe",
+        json!({"topic": "orders", "queue": "shipping"}),
+    )
+    .await;
     let again = p
-        .ok("publish", json!({"topic": "orders", "message": msg("second")}))
+        .ok(
+            "publish",
+            json!({"topic": "orders", "message": msg("second")}),
+        )
         .await;
     assert_eq!(again["queues"], 1);
     assert_eq!(p.info("billing").await["topics"], json!(["orders"]));
@@ -178,7 +187,10 @@ async fn work_queue_gives_each_message_to_one_consumer(p: &Provider) {
     assert_eq!(all.len(), unique.len(), "a message was handled twice");
     assert_eq!(unique, sent, "every message handled once");
     let info = p.info("jobs").await;
-    assert_eq!((info["ready"].clone(), info["in-flight"].clone()), (json!(0), json!(0)));
+    assert_eq!(
+        (info["ready"].clone(), info["in-flight"].clone()),
+        (json!(0), json!(0))
+    );
 }
 
 async fn higher_priorities_come_first(p: &Provider) {
@@ -231,7 +243,11 @@ async fn delayed_messages_wait_their_time(p: &Provider) {
     .await;
     p.send("later", msg("now")).await;
     let first = p.receive("later", 10, 0).await;
-    assert_eq!(first.len(), 1, "only the undelayed message is ready: {first:?}");
+    assert_eq!(
+        first.len(),
+        1,
+        "only the undelayed message is ready: {first:?}"
+    );
     assert_eq!(first[0]["body"], "now");
     assert_eq!(p.info("later").await["delayed"], 1);
     // A waiting receive wakes when the delay ends.
@@ -246,7 +262,8 @@ async fn delayed_messages_wait_their_time(p: &Provider) {
 }
 
 async fn unacked_messages_come_back_after_the_visibility_timeout(p: &Provider) {
-    p.declare("vis", json!({"visibility-timeout-ms": 1000})).await;
+    p.declare("vis", json!({"visibility-timeout-ms": 1000}))
+        .await;
     let id = p.send("vis", msg("work")).await;
     let first = p.receive("vis", 1, 0).await;
     assert_eq!(first[0]["attempt"], 1);
@@ -264,7 +281,10 @@ async fn unacked_messages_come_back_after_the_visibility_timeout(p: &Provider) {
         .is_some_and(|e| e.contains("visibility timeout")));
     // The first receipt is stale now; the second one works.
     let stale = p
-        .err("ack", json!({"queue": "vis", "receipt": first[0]["receipt"]}))
+        .err(
+            "ack",
+            json!({"queue": "vis", "receipt": first[0]["receipt"]}),
+        )
         .await;
     expect_error(&stale, ErrorKind::NotFound, "receipt");
     p.ack("vis", &second[0]).await;
@@ -276,7 +296,8 @@ async fn unacked_messages_come_back_after_the_visibility_timeout(p: &Provider) {
 }
 
 async fn extend_keeps_a_delivery_invisible(p: &Provider) {
-    p.declare("long", json!({"visibility-timeout-ms": 800})).await;
+    p.declare("long", json!({"visibility-timeout-ms": 800}))
+        .await;
     p.send("long", msg("slow work")).await;
     let d = p.receive("long", 1, 0).await.remove(0);
     p.ok(
@@ -299,10 +320,7 @@ async fn failures_retry_with_backoff_then_dead_letter(p: &Provider) {
     )
     .await;
     let id = p
-        .send(
-            "flaky",
-            json!({"body": "poison", "headers": [["k", "v"]]}),
-        )
+        .send("flaky", json!({"body": "poison", "headers": [["k", "v"]]}))
         .await;
     let mut outcomes = Vec::new();
     for attempt in 1..=3 {
@@ -368,7 +386,10 @@ async fn an_explicit_retry_delay_is_honoured(p: &Provider) {
         )
         .await;
     assert_eq!(outcome, json!({"retry-in-ms": 1200}));
-    assert!(p.receive("retry", 1, 300).await.is_empty(), "not before its delay");
+    assert!(
+        p.receive("retry", 1, 300).await.is_empty(),
+        "not before its delay"
+    );
     assert_eq!(p.info("retry").await["delayed"], 1);
     assert_eq!(p.receive("retry", 1, 5000).await.len(), 1);
 }
@@ -463,30 +484,134 @@ async fn refuses_bad_input_and_keeps_what_it_accepted(p: &Provider) {
     p.declare("safe", json!({})).await;
     let kept = p.send("safe", msg("accepted before the bad input")).await;
     for (function, args, kind, names) in [
-        ("declare-queue", json!({"queue": "", "options": {}}), ErrorKind::InvalidInput, "queue name"),
-        ("declare-queue", json!({"queue": "has space", "options": {}}), ErrorKind::InvalidInput, "queue name"),
-        ("declare-queue", json!({"queue": "x".repeat(129), "options": {}}), ErrorKind::InvalidInput, "queue name"),
-        ("declare-queue", json!({"queue": "q", "options": {"max-attempts": 0}}), ErrorKind::InvalidInput, "max-attempts"),
-        ("declare-queue", json!({"queue": "q", "options": {"visibility-timeout-ms": 0}}), ErrorKind::InvalidInput, "visibility-timeout-ms"),
-        ("declare-queue", json!({"queue": "q", "options": {"retry-backoff-ms": 5000, "retry-backoff-max-ms": 10}}), ErrorKind::InvalidInput, "retry-backoff-ms"),
-        ("send", json!({"queue": "missing", "message": msg("x")}), ErrorKind::NotFound, "missing"),
-        ("send", json!({"queue": "safe", "message": {"body": "x".repeat(1024 * 1024 + 1), "headers": []}}), ErrorKind::TooLarge, "body"),
-        ("send", json!({"queue": "safe", "message": {"body": "x", "headers": [], "delay-ms": 8u64 * 24 * 3600 * 1000}}), ErrorKind::InvalidInput, "delay-ms"),
-        ("publish", json!({"topic": "bad/topic", "message": msg("x")}), ErrorKind::InvalidInput, "topic name"),
-        ("subscribe", json!({"topic": "t", "queue": "missing"}), ErrorKind::NotFound, "missing"),
-        ("receive", json!({"queue": "safe", "max": 0}), ErrorKind::InvalidInput, "max"),
-        ("receive", json!({"queue": "safe", "max": 101}), ErrorKind::InvalidInput, "max"),
-        ("receive", json!({"queue": "safe", "max": 1, "wait-ms": 20001}), ErrorKind::InvalidInput, "wait-ms"),
-        ("receive", json!({"queue": "missing", "max": 1}), ErrorKind::NotFound, "missing"),
-        ("ack", json!({"queue": "safe", "receipt": "forged"}), ErrorKind::NotFound, "forged"),
-        ("nack", json!({"queue": "safe", "receipt": "forged", "reason": "x"}), ErrorKind::NotFound, "forged"),
-        ("send-batch", json!({"queue": "safe", "messages": []}), ErrorKind::InvalidInput, "messages"),
-        ("delete-queue", json!({"queue": "missing"}), ErrorKind::NotFound, "missing"),
-        ("purge", json!({"queue": "missing"}), ErrorKind::NotFound, "missing"),
+        (
+            "declare-queue",
+            json!({"queue": "", "options": {}}),
+            ErrorKind::InvalidInput,
+            "queue name",
+        ),
+        (
+            "declare-queue",
+            json!({"queue": "has space", "options": {}}),
+            ErrorKind::InvalidInput,
+            "queue name",
+        ),
+        (
+            "declare-queue",
+            json!({"queue": "x".repeat(129), "options": {}}),
+            ErrorKind::InvalidInput,
+            "queue name",
+        ),
+        (
+            "declare-queue",
+            json!({"queue": "q", "options": {"max-attempts": 0}}),
+            ErrorKind::InvalidInput,
+            "max-attempts",
+        ),
+        (
+            "declare-queue",
+            json!({"queue": "q", "options": {"visibility-timeout-ms": 0}}),
+            ErrorKind::InvalidInput,
+            "visibility-timeout-ms",
+        ),
+        (
+            "declare-queue",
+            json!({"queue": "q", "options": {"retry-backoff-ms": 5000, "retry-backoff-max-ms": 10}}),
+            ErrorKind::InvalidInput,
+            "retry-backoff-ms",
+        ),
+        (
+            "send",
+            json!({"queue": "missing", "message": msg("x")}),
+            ErrorKind::NotFound,
+            "missing",
+        ),
+        (
+            "send",
+            json!({"queue": "safe", "message": {"body": "x".repeat(1024 * 1024 + 1), "headers": []}}),
+            ErrorKind::TooLarge,
+            "body",
+        ),
+        (
+            "send",
+            json!({"queue": "safe", "message": {"body": "x", "headers": [], "delay-ms": 8u64 * 24 * 3600 * 1000}}),
+            ErrorKind::InvalidInput,
+            "delay-ms",
+        ),
+        (
+            "publish",
+            json!({"topic": "bad/topic", "message": msg("x")}),
+            ErrorKind::InvalidInput,
+            "topic name",
+        ),
+        (
+            "subscribe",
+            json!({"topic": "t", "queue": "missing"}),
+            ErrorKind::NotFound,
+            "missing",
+        ),
+        (
+            "receive",
+            json!({"queue": "safe", "max": 0}),
+            ErrorKind::InvalidInput,
+            "max",
+        ),
+        (
+            "receive",
+            json!({"queue": "safe", "max": 101}),
+            ErrorKind::InvalidInput,
+            "max",
+        ),
+        (
+            "receive",
+            json!({"queue": "safe", "max": 1, "wait-ms": 20001}),
+            ErrorKind::InvalidInput,
+            "wait-ms",
+        ),
+        (
+            "receive",
+            json!({"queue": "missing", "max": 1}),
+            ErrorKind::NotFound,
+            "missing",
+        ),
+        (
+            "ack",
+            json!({"queue": "safe", "receipt": "forged"}),
+            ErrorKind::NotFound,
+            "forged",
+        ),
+        (
+            "nack",
+            json!({"queue": "safe", "receipt": "forged", "reason": "x"}),
+            ErrorKind::NotFound,
+            "forged",
+        ),
+        (
+            "send-batch",
+            json!({"queue": "safe", "messages": []}),
+            ErrorKind::InvalidInput,
+            "messages",
+        ),
+        (
+            "delete-queue",
+            json!({"queue": "missing"}),
+            ErrorKind::NotFound,
+            "missing",
+        ),
+        (
+            "purge",
+            json!({"queue": "missing"}),
+            ErrorKind::NotFound,
+            "missing",
+        ),
     ] {
         let err = p.err(function, args.clone()).await;
         assert_eq!(err.kind, kind, "{function}({args}): {err:?}");
-        assert!(err.message.contains(names), "{function}: `{names}` not named in {}", err.message);
+        assert!(
+            err.message.contains(names),
+            "{function}: `{names}` not named in {}",
+            err.message
+        );
     }
     // The gateway names a missing argument too.
     assert!(p.ok_err_is_bad_args("send", json!({"queue": "safe"})).await);
@@ -585,8 +710,7 @@ async fn tenants_are_isolated(p: &Provider) {
 async fn messages_survive_a_swap_of_the_bridge(p: &Provider) {
     p.declare("durable", json!({})).await;
     let id = p.send("durable", msg("keep me")).await;
-    p.rt
-        .rebind(TENANT, Service::Messaging, spec(p.kind))
+    p.rt.rebind(TENANT, Service::Messaging, spec(p.kind))
         .await
         .expect("rebind");
     let got = p.receive("durable", 1, 0).await;
@@ -598,8 +722,11 @@ async fn purge_and_delete(p: &Provider) {
     for i in 0..3 {
         p.send("tmp", msg(&format!("{i}"))).await;
     }
-    p.send("tmp", json!({"body": "d", "headers": [], "delay-ms": 60000}))
-        .await;
+    p.send(
+        "tmp",
+        json!({"body": "d", "headers": [], "delay-ms": 60000}),
+    )
+    .await;
     let d = p.receive("tmp", 1, 0).await.remove(0);
     assert_eq!(p.ok("purge", json!({"queue": "tmp"})).await, 4);
     let stale = p
@@ -667,7 +794,10 @@ async fn a_bridge_without_a_backend_is_refused() {
         .err()
         .expect("a bridge needs a backend");
     let text = err.to_string();
-    assert!(text.contains("backend") && text.contains("acme/messaging"), "{text}");
+    assert!(
+        text.contains("backend") && text.contains("acme/messaging"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -680,5 +810,9 @@ async fn a_backend_for_another_service_is_refused() {
         .await
         .err()
         .expect("memory does not serve analytics");
-    assert!(err.to_string().contains("does not serve the analytics service"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("does not serve the analytics service"),
+        "{err}"
+    );
 }

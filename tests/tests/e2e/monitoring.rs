@@ -47,15 +47,27 @@ async fn metrics(p: &Contract, prefix: &str) -> Vec<Value> {
 
 async fn counters_and_gauges_keep_series_per_tags(p: &Contract) {
     for _ in 0..3 {
-        p.ok("increment", json!({"name": "requests_total", "value": 1, "tags": [["route", "/a"]]}))
-            .await;
+        p.ok(
+            "increment",
+            json!({"name": "requests_total", "value": 1, "tags": [["route", "/a"]]}),
+        )
+        .await;
     }
-    p.ok("increment", json!({"name": "requests_total", "value": 2.5, "tags": [["route", "/b"]]}))
-        .await;
-    p.ok("gauge", json!({"name": "queue_depth", "value": 7, "tags": []}))
-        .await;
-    p.ok("gauge", json!({"name": "queue_depth", "value": 3, "tags": []}))
-        .await;
+    p.ok(
+        "increment",
+        json!({"name": "requests_total", "value": 2.5, "tags": [["route", "/b"]]}),
+    )
+    .await;
+    p.ok(
+        "gauge",
+        json!({"name": "queue_depth", "value": 7, "tags": []}),
+    )
+    .await;
+    p.ok(
+        "gauge",
+        json!({"name": "queue_depth", "value": 3, "tags": []}),
+    )
+    .await;
     let got = metrics(p, "requests").await;
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(got[0]["tags"], json!([["route", "/a"]]));
@@ -65,8 +77,16 @@ async fn counters_and_gauges_keep_series_per_tags(p: &Contract) {
     let depth = metrics(p, "queue_depth").await;
     assert_eq!(depth[0]["value"], 3.0, "a gauge keeps the last value");
     // Tag order does not make another series.
-    p.ok("increment", json!({"name": "hits", "value": 1, "tags": [["a", "1"], ["b", "2"]]})).await;
-    p.ok("increment", json!({"name": "hits", "value": 1, "tags": [["b", "2"], ["a", "1"]]})).await;
+    p.ok(
+        "increment",
+        json!({"name": "hits", "value": 1, "tags": [["a", "1"], ["b", "2"]]}),
+    )
+    .await;
+    p.ok(
+        "increment",
+        json!({"name": "hits", "value": 1, "tags": [["b", "2"], ["a", "1"]]}),
+    )
+    .await;
     let hits = metrics(p, "hits").await;
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0]["value"], 2.0);
@@ -74,8 +94,11 @@ async fn counters_and_gauges_keep_series_per_tags(p: &Contract) {
 
 async fn histograms_count_observations_in_buckets(p: &Contract) {
     for v in [0.003, 0.2, 0.2, 3.0, 42.0] {
-        p.ok("histogram", json!({"name": "latency_seconds", "value": v, "tags": []}))
-            .await;
+        p.ok(
+            "histogram",
+            json!({"name": "latency_seconds", "value": v, "tags": []}),
+        )
+        .await;
     }
     let h = &metrics(p, "latency").await[0];
     assert_eq!(h["kind"], "histogram");
@@ -91,28 +114,75 @@ async fn histograms_count_observations_in_buckets(p: &Contract) {
 
 async fn summaries_report_quantiles(p: &Contract) {
     for v in 1..=100 {
-        p.ok("summary", json!({"name": "payload_bytes", "value": v, "tags": []}))
-            .await;
+        p.ok(
+            "summary",
+            json!({"name": "payload_bytes", "value": v, "tags": []}),
+        )
+        .await;
     }
     let s = &metrics(p, "payload").await[0];
     assert_eq!(s["count"], 100);
     assert_eq!(s["value"], 5050.0);
-    assert_eq!(s["quantiles"], json!([[0.5, 50.0], [0.9, 90.0], [0.99, 99.0]]));
+    assert_eq!(
+        s["quantiles"],
+        json!([[0.5, 50.0], [0.9, 90.0], [0.99, 99.0]])
+    );
 }
 
 async fn refuses_bad_metrics_and_keeps_the_rest(p: &Contract) {
-    p.ok("increment", json!({"name": "jobs_total", "value": 1, "tags": []})).await;
-    let conflict = p.err("gauge", json!({"name": "jobs_total", "value": 1, "tags": []})).await;
+    p.ok(
+        "increment",
+        json!({"name": "jobs_total", "value": 1, "tags": []}),
+    )
+    .await;
+    let conflict = p
+        .err(
+            "gauge",
+            json!({"name": "jobs_total", "value": 1, "tags": []}),
+        )
+        .await;
     expect_error(&conflict, ErrorKind::Conflict, "jobs_total");
     for (function, args, names) in [
-        ("increment", json!({"name": "jobs_total", "value": -1, "tags": []}), "counter"),
-        ("increment", json!({"name": "", "value": 1, "tags": []}), "metric name"),
-        ("increment", json!({"name": "9lives", "value": 1, "tags": []}), "metric name"),
-        ("increment", json!({"name": "has-dash", "value": 1, "tags": []}), "metric name"),
-        ("gauge", json!({"name": "g", "value": 1, "tags": [["bad-name", "v"]]}), "bad-name"),
-        ("gauge", json!({"name": "g", "value": 1, "tags": [["tenant", "globex"]]}), "tenant"),
-        ("gauge", json!({"name": "g", "value": 1, "tags": [["a", "1"], ["a", "2"]]}), "twice"),
-        ("gauge", json!({"name": "g", "value": 1, "tags": (0..17).map(|i| [format!("t{i}"), "v".to_string()]).collect::<Vec<_>>()}), "16"),
+        (
+            "increment",
+            json!({"name": "jobs_total", "value": -1, "tags": []}),
+            "counter",
+        ),
+        (
+            "increment",
+            json!({"name": "", "value": 1, "tags": []}),
+            "metric name",
+        ),
+        (
+            "increment",
+            json!({"name": "9lives", "value": 1, "tags": []}),
+            "metric name",
+        ),
+        (
+            "increment",
+            json!({"name": "has-dash", "value": 1, "tags": []}),
+            "metric name",
+        ),
+        (
+            "gauge",
+            json!({"name": "g", "value": 1, "tags": [["bad-name", "v"]]}),
+            "bad-name",
+        ),
+        (
+            "gauge",
+            json!({"name": "g", "value": 1, "tags": [["tenant", "globex"]]}),
+            "tenant",
+        ),
+        (
+            "gauge",
+            json!({"name": "g", "value": 1, "tags": [["a", "1"], ["a", "2"]]}),
+            "twice",
+        ),
+        (
+            "gauge",
+            json!({"name": "g", "value": 1, "tags": (0..17).map(|i| [format!("t{i}"), "v".to_string()]).collect::<Vec<_>>()}),
+            "16",
+        ),
     ] {
         let err = p.err(function, args.clone()).await;
         expect_error(&err, ErrorKind::InvalidInput, names);
@@ -123,27 +193,50 @@ async fn refuses_bad_metrics_and_keeps_the_rest(p: &Contract) {
 }
 
 async fn spans_form_traces(p: &Contract) {
-    let root = p.ok("start-span", json!({"name": "GET /orders", "tags": [["http_method", "GET"]]})).await;
+    let root = p
+        .ok(
+            "start-span",
+            json!({"name": "GET /orders", "tags": [["http_method", "GET"]]}),
+        )
+        .await;
     assert_eq!(root["parent-id"], Value::Null);
     assert_eq!(root["status"], "unset");
     let child = p
-        .ok("start-span", json!({"name": "db.query", "parent": root["span-id"], "tags": []}))
+        .ok(
+            "start-span",
+            json!({"name": "db.query", "parent": root["span-id"], "tags": []}),
+        )
         .await;
     assert_eq!(child["trace-id"], root["trace-id"]);
     assert_eq!(child["parent-id"], root["span-id"]);
-    let other = p.ok("start-span", json!({"name": "other", "tags": []})).await;
-    assert_ne!(other["trace-id"], root["trace-id"], "no parent: a new trace");
+    let other = p
+        .ok("start-span", json!({"name": "other", "tags": []}))
+        .await;
+    assert_ne!(
+        other["trace-id"], root["trace-id"],
+        "no parent: a new trace"
+    );
     let ended = p
-        .ok("end-span", json!({"span-id": child["span-id"], "status": "error", "tags": [["rows", "0"]]}))
+        .ok(
+            "end-span",
+            json!({"span-id": child["span-id"], "status": "error", "tags": [["rows", "0"]]}),
+        )
         .await;
     assert_eq!(ended["status"], "error");
     assert!(ended["duration-ms"].as_f64().is_some_and(|d| d >= 0.0));
     assert!(ended["ended-at"].is_object());
     let again = p
-        .err("end-span", json!({"span-id": child["span-id"], "status": "ok", "tags": []}))
+        .err(
+            "end-span",
+            json!({"span-id": child["span-id"], "status": "ok", "tags": []}),
+        )
         .await;
     expect_error(&again, ErrorKind::Conflict, "ended");
-    p.ok("end-span", json!({"span-id": root["span-id"], "status": "ok", "tags": []})).await;
+    p.ok(
+        "end-span",
+        json!({"span-id": root["span-id"], "status": "ok", "tags": []}),
+    )
+    .await;
     let trace = p.ok("trace", json!({"trace-id": root["trace-id"]})).await;
     let names: Vec<&str> = trace
         .as_array()
@@ -153,7 +246,10 @@ async fn spans_form_traces(p: &Contract) {
         .collect();
     assert_eq!(names, vec!["GET /orders", "db.query"]);
     let orphan = p
-        .err("start-span", json!({"name": "x", "parent": "nope", "tags": []}))
+        .err(
+            "start-span",
+            json!({"name": "x", "parent": "nope", "tags": []}),
+        )
         .await;
     expect_error(&orphan, ErrorKind::NotFound, "nope");
     let unknown = p.err("trace", json!({"trace-id": "nope"})).await;
@@ -161,9 +257,14 @@ async fn spans_form_traces(p: &Contract) {
 }
 
 async fn errors_carry_tags_user_and_breadcrumbs(p: &Contract) {
-    let span = p.ok("start-span", json!({"name": "checkout", "tags": []})).await;
-    p.ok("add-breadcrumb", json!({"breadcrumb": {"category": "navigation", "message": "/cart", "level": "info"}}))
+    let span = p
+        .ok("start-span", json!({"name": "checkout", "tags": []}))
         .await;
+    p.ok(
+        "add-breadcrumb",
+        json!({"breadcrumb": {"category": "navigation", "message": "/cart", "level": "info"}}),
+    )
+    .await;
     p.ok("add-breadcrumb", json!({"breadcrumb": {"category": "http", "message": "POST /pay", "level": "warning", "data": {"status": 502}}}))
         .await;
     let event = json!({
@@ -191,42 +292,93 @@ async fn errors_carry_tags_user_and_breadcrumbs(p: &Contract) {
         .iter()
         .map(|b| b["message"].as_str().expect("message"))
         .collect();
-    assert_eq!(crumbs, vec!["/cart", "POST /pay", "clicked pay"], "the tenant's, then the event's own");
-    assert!(e["breadcrumbs"][0]["at"].is_object(), "breadcrumbs get a time");
+    assert_eq!(
+        crumbs,
+        vec!["/cart", "POST /pay", "clicked pay"],
+        "the tenant's, then the event's own"
+    );
+    assert!(
+        e["breadcrumbs"][0]["at"].is_object(),
+        "breadcrumbs get a time"
+    );
     for (event, names) in [
-        (json!({"kind": "", "message": "m", "causes": [], "tags": [], "breadcrumbs": []}), "kind"),
-        (json!({"kind": "K", "message": "m", "causes": [], "tags": [], "breadcrumbs": [], "extra": "[1]"}), "extra"),
-        (json!({"kind": "K", "message": "m", "causes": [], "tags": [], "breadcrumbs": [{"category": "", "message": "x", "level": "info"}]}), "category"),
+        (
+            json!({"kind": "", "message": "m", "causes": [], "tags": [], "breadcrumbs": []}),
+            "kind",
+        ),
+        (
+            json!({"kind": "K", "message": "m", "causes": [], "tags": [], "breadcrumbs": [], "extra": "[1]"}),
+            "extra",
+        ),
+        (
+            json!({"kind": "K", "message": "m", "causes": [], "tags": [], "breadcrumbs": [{"category": "", "message": "x", "level": "info"}]}),
+            "category",
+        ),
     ] {
         let err = p.err("capture-error", json!({"event": event})).await;
         expect_error(&err, ErrorKind::InvalidInput, names);
     }
-    assert_eq!(p.ok("errors", json!({"page": {}})).await["page"]["total"], 1);
+    assert_eq!(
+        p.ok("errors", json!({"page": {}})).await["page"]["total"],
+        1
+    );
 }
 
 async fn health_checks_are_reported(p: &Contract) {
-    p.ok("report-health", json!({"name": "db", "ok": true, "detail": "2 ms"})).await;
-    p.ok("report-health", json!({"name": "cache", "ok": false, "detail": "timeout"})).await;
-    p.ok("report-health", json!({"name": "db", "ok": false, "detail": "down"})).await;
+    p.ok(
+        "report-health",
+        json!({"name": "db", "ok": true, "detail": "2 ms"}),
+    )
+    .await;
+    p.ok(
+        "report-health",
+        json!({"name": "cache", "ok": false, "detail": "timeout"}),
+    )
+    .await;
+    p.ok(
+        "report-health",
+        json!({"name": "db", "ok": false, "detail": "down"}),
+    )
+    .await;
     let checks = p.ok("health-checks", json!({})).await;
     assert_eq!(checks[0]["name"], "cache");
     assert_eq!(checks[1]["name"], "db");
     assert_eq!(checks[1]["ok"], false, "the last report wins");
     assert_eq!(checks[1]["detail"], "down");
-    let err = p.err("report-health", json!({"name": "", "ok": true, "detail": ""})).await;
+    let err = p
+        .err(
+            "report-health",
+            json!({"name": "", "ok": true, "detail": ""}),
+        )
+        .await;
     expect_error(&err, ErrorKind::InvalidInput, "name");
     let health = p.ok("health", json!({})).await;
     assert_eq!(health["ok"], true);
-    assert!(health["detail"].as_str().is_some_and(|d| d.contains("2 failing")));
+    assert!(health["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("2 failing")));
 }
 
 async fn metrics_are_served_in_prometheus_text(p: &Contract) {
-    p.ok("increment", json!({"name": "requests_total", "value": 3, "tags": [["route", "/a\"b"]]})).await;
-    p.ok("histogram", json!({"name": "latency_seconds", "value": 0.2, "tags": []})).await;
-    p.ok("summary", json!({"name": "size", "value": 10, "tags": []})).await;
-    p.call_as("globex", "gauge", json!({"name": "requests_total", "value": 1, "tags": []}))
-        .await
-        .expect("globex gauge");
+    p.ok(
+        "increment",
+        json!({"name": "requests_total", "value": 3, "tags": [["route", "/a\"b"]]}),
+    )
+    .await;
+    p.ok(
+        "histogram",
+        json!({"name": "latency_seconds", "value": 0.2, "tags": []}),
+    )
+    .await;
+    p.ok("summary", json!({"name": "size", "value": 10, "tags": []}))
+        .await;
+    p.call_as(
+        "globex",
+        "gauge",
+        json!({"name": "requests_total", "value": 1, "tags": []}),
+    )
+    .await
+    .expect("globex gauge");
     let text = p.rt.prometheus_metrics();
     for line in [
         "# TYPE requests_total counter",
@@ -242,7 +394,10 @@ async fn metrics_are_served_in_prometheus_text(p: &Contract) {
         "size{tenant=\"acme\",quantile=\"0.5\"} 10",
         "size_sum{tenant=\"acme\"} 10",
     ] {
-        assert!(text.lines().any(|l| l == line), "missing {line:?} in:\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in:\n{text}"
+        );
     }
     // Each tenant reads only its own through the contract.
     let theirs = p
@@ -253,12 +408,23 @@ async fn metrics_are_served_in_prometheus_text(p: &Contract) {
 }
 
 async fn state_survives_a_swap(p: &Contract) {
-    p.ok("increment", json!({"name": "kept_total", "value": 1, "tags": []})).await;
-    p.rt
-        .swap(TENANT, Service::Monitoring, ComponentSource::path(component("monitoring-host")))
-        .await
-        .expect("swap");
-    p.ok("increment", json!({"name": "kept_total", "value": 1, "tags": []})).await;
+    p.ok(
+        "increment",
+        json!({"name": "kept_total", "value": 1, "tags": []}),
+    )
+    .await;
+    p.rt.swap(
+        TENANT,
+        Service::Monitoring,
+        ComponentSource::path(component("monitoring-host")),
+    )
+    .await
+    .expect("swap");
+    p.ok(
+        "increment",
+        json!({"name": "kept_total", "value": 1, "tags": []}),
+    )
+    .await;
     assert_eq!(metrics(p, "kept").await[0]["value"], 2.0);
 }
 

@@ -53,7 +53,10 @@ async fn a_request_to_a_host_not_allowed_is_denied() {
     // Counted in the host's metrics; logged with tenant, adapter and target (tests/tests/logs.rs).
     let metrics = rt.prometheus_metrics();
     let line = "switchyard_denied_requests_total{adapter=\"test-misbehave\",reason=\"not-allowed\",service=\"analytics\",tenant=\"acme\"} 3";
-    assert!(metrics.lines().any(|l| l == line), "{line} missing from:\n{metrics}");
+    assert!(
+        metrics.lines().any(|l| l == line),
+        "{line} missing from:\n{metrics}"
+    );
 }
 
 #[tokio::test]

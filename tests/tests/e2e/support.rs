@@ -107,7 +107,11 @@ impl Contract {
     }
 
     /// Calls `function`, which must fail with a contract error.
-    pub async fn err(&self, function: &str, args: serde_json::Value) -> switchyard_host::ProviderError {
+    pub async fn err(
+        &self,
+        function: &str,
+        args: serde_json::Value,
+    ) -> switchyard_host::ProviderError {
         match self.call_as(self.tenant, function, args.clone()).await {
             Ok(v) => panic!("{function}({args}) succeeded with {v}; an error was expected"),
             Err(err) => err
@@ -119,7 +123,11 @@ impl Contract {
 }
 
 /// Asserts the error's kind and that its message names `what`.
-pub fn expect_error(err: &switchyard_host::ProviderError, kind: switchyard_host::ErrorKind, what: &str) {
+pub fn expect_error(
+    err: &switchyard_host::ProviderError,
+    kind: switchyard_host::ErrorKind,
+    what: &str,
+) {
     assert_eq!(err.kind, kind, "{err:?}");
     assert!(
         err.message.contains(what),

@@ -67,7 +67,12 @@ async fn signed_urls_download_and_upload_until_they_expire_or_are_altered() {
     )
     .await;
     let url = signed["url"].as_str().expect("url");
-    assert!(url.starts_with("http://127.0.0.1:8080/v1/signed/acme/storage/docs/reports/q1%202026.txt?expires="), "{url}");
+    assert!(
+        url.starts_with(
+            "http://127.0.0.1:8080/v1/signed/acme/storage/docs/reports/q1%202026.txt?expires="
+        ),
+        "{url}"
+    );
     let got = server.client.get(&path_of(url)).await.expect("GET");
     assert_eq!(got.status, 200);
     assert_eq!(&got.body[..], b"first quarter");
@@ -87,10 +92,18 @@ async fn signed_urls_download_and_upload_until_they_expire_or_are_altered() {
     }
     let put_with_get_url = server
         .client
-        .send(Method::PUT, &path, Some("text/plain"), Bytes::from_static(b"x"))
+        .send(
+            Method::PUT,
+            &path,
+            Some("text/plain"),
+            Bytes::from_static(b"x"),
+        )
         .await
         .expect("PUT");
-    assert_eq!(put_with_get_url.status, 403, "a download URL does not allow uploads");
+    assert_eq!(
+        put_with_get_url.status, 403,
+        "a download URL does not allow uploads"
+    );
 
     // Upload through a signed URL, then read it back through the contract.
     let signed = call(
@@ -110,7 +123,11 @@ async fn signed_urls_download_and_upload_until_they_expire_or_are_altered() {
         .expect("PUT");
     assert_eq!(put.status, 200, "{:?}", put.json());
     assert_eq!(put.json()["result"]["size"], 5);
-    let object = call("download", json!({"bucket": "docs", "key": "inbox/new.bin"})).await;
+    let object = call(
+        "download",
+        json!({"bucket": "docs", "key": "inbox/new.bin"}),
+    )
+    .await;
     assert_eq!(object["body"], json!([0, 159, 146, 150, 255]));
     assert_eq!(object["info"]["content-type"], "application/octet-stream");
 
@@ -127,7 +144,9 @@ async fn signed_urls_download_and_upload_until_they_expire_or_are_altered() {
         .await
         .expect("GET");
     assert_eq!(expired.status, 403);
-    assert!(expired.json()["error"]["message"].as_str().is_some_and(|m| m.contains("expired")));
+    assert!(expired.json()["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("expired")));
     server.shutdown().await;
 }
 
@@ -152,7 +171,10 @@ async fn metrics_are_served_as_prometheus_text() {
     );
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(text.contains("# TYPE orders_total counter\n"), "{text}");
-    assert!(text.contains("orders_total{tenant=\"acme\",shop=\"eu\"} 2\n"), "{text}");
+    assert!(
+        text.contains("orders_total{tenant=\"acme\",shop=\"eu\"} 2\n"),
+        "{text}"
+    );
     let post = server
         .client
         .post_json("/metrics", &json!({}))
@@ -232,7 +254,10 @@ async fn the_quickstart_configuration_binds_every_service() {
         .map(|s| s.to_string())
         .collect();
     all.sort();
-    assert_eq!(services, all, "acme has an embedded default for every contract");
+    assert_eq!(
+        services, all,
+        "acme has an embedded default for every contract"
+    );
     runtime.shutdown().await;
 }
 
@@ -251,11 +276,10 @@ async fn host_metrics_count_calls_outcomes_and_contract_errors() {
             .await
             .expect("increment");
     }
-    let text = String::from_utf8_lossy(
-        &server.client.get("/metrics").await.expect("GET").body,
-    )
-    .into_owned();
-    let labels = "adapter=\"monitoring-host\",outcome=\"ok\",service=\"monitoring\",tenant=\"acme\"";
+    let text = String::from_utf8_lossy(&server.client.get("/metrics").await.expect("GET").body)
+        .into_owned();
+    let labels =
+        "adapter=\"monitoring-host\",outcome=\"ok\",service=\"monitoring\",tenant=\"acme\"";
     for line in [
         "# TYPE switchyard_calls_total counter".to_string(),
         format!("switchyard_calls_total{{{labels}}} 3"),
@@ -288,11 +312,15 @@ async fn readyz_reports_every_bindings_health() {
     assert_eq!(r.json()["ready"], true);
     let bindings = r.json()["bindings"].as_array().expect("bindings").clone();
     assert_eq!(bindings.len(), 2);
-    assert!(bindings.iter().all(|b| b["ok"] == true && b["tenant"] == "acme"));
+    assert!(bindings
+        .iter()
+        .all(|b| b["ok"] == true && b["tenant"] == "acme"));
     healthy.shutdown().await;
 
     // A PostHog binding whose host does not answer makes the server not ready.
-    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", dead.local_addr().expect("addr"));
     drop(dead);
     let text = format!(
@@ -314,6 +342,9 @@ async fn readyz_reports_every_bindings_health() {
     assert_eq!(globex["ok"], false, "{globex}");
     assert_eq!(globex["adapter"], "analytics-posthog");
     let live = server.client.get("/healthz").await.expect("GET");
-    assert_eq!(live.status, 200, "the process is up even when a binding is not ready");
+    assert_eq!(
+        live.status, 200,
+        "the process is up even when a binding is not ready"
+    );
     server.shutdown().await;
 }

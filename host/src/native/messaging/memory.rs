@@ -138,7 +138,11 @@ impl Queue {
     fn bytes(&self) -> usize {
         self.ready.values().map(Message::bytes).sum::<usize>()
             + self.delayed.values().map(Message::bytes).sum::<usize>()
-            + self.inflight.values().map(|l| l.message.bytes()).sum::<usize>()
+            + self
+                .inflight
+                .values()
+                .map(|l| l.message.bytes())
+                .sum::<usize>()
             + self.dead.iter().map(|d| d.message.bytes()).sum::<usize>()
     }
 }

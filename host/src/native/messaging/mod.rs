@@ -13,8 +13,8 @@ use crate::bindings::base::switchyard::types::types::{
     self, ErrorKind, HealthStatus, PageInfo, PageRequest, Timestamp,
 };
 use crate::bindings::messaging::switchyard::messaging::types::{
-    DeadLetter, DeadLetterPage, Delivery, NackOutcome, Outgoing, Priority, Published,
-    QueueInfo, QueueOptions,
+    DeadLetter, DeadLetterPage, Delivery, NackOutcome, Outgoing, Priority, Published, QueueInfo,
+    QueueOptions,
 };
 use crate::bindings::messaging_bridge::switchyard::messaging::messaging::Host;
 use crate::native::error;
@@ -67,8 +67,7 @@ impl Options {
             retry_backoff_max_ms: o.retry_backoff_max_ms.unwrap_or(60_000),
         };
         let bad = |m: String| Err(error(ErrorKind::InvalidInput, m));
-        if options.visibility_timeout_ms == 0 || options.visibility_timeout_ms > MAX_VISIBILITY_MS
-        {
+        if options.visibility_timeout_ms == 0 || options.visibility_timeout_ms > MAX_VISIBILITY_MS {
             return bad(format!(
                 "options.visibility-timeout-ms must be 1 to {MAX_VISIBILITY_MS}, not {}",
                 options.visibility_timeout_ms
@@ -224,7 +223,12 @@ fn check_message(at: &str, m: &Outgoing) -> Result<(), WitError> {
             m.headers.len()
         ));
     }
-    if let Some((i, _)) = m.headers.iter().enumerate().find(|(_, (k, _))| k.is_empty()) {
+    if let Some((i, _)) = m
+        .headers
+        .iter()
+        .enumerate()
+        .find(|(_, (k, _))| k.is_empty())
+    {
         return bad(format!("{at}.headers[{i}] has an empty name"));
     }
     if let Some(d) = m.delay_ms.filter(|d| *d > MAX_DELAY_MS) {
