@@ -91,12 +91,12 @@ pub use switchyard_bindings_email::export_email;
 /// Exports a type implementing [`logging::Logging`] and [`logging::Lifecycle`] as the
 /// component's logging adapter: `switchyard_sdk::export_logging!(MyAdapter);`.
 pub use switchyard_bindings_logging::export_logging;
-/// Exports a type implementing [`monitoring::Monitoring`] and [`monitoring::Lifecycle`] as
-/// the component's monitoring adapter: `switchyard_sdk::export_monitoring!(MyAdapter);`.
-pub use switchyard_bindings_monitoring::export_monitoring;
 /// Exports a type implementing [`messaging::Messaging`] and [`messaging::Lifecycle`] as the
 /// component's messaging adapter: `switchyard_sdk::export_messaging!(MyAdapter);`.
 pub use switchyard_bindings_messaging::export_messaging;
+/// Exports a type implementing [`monitoring::Monitoring`] and [`monitoring::Lifecycle`] as
+/// the component's monitoring adapter: `switchyard_sdk::export_monitoring!(MyAdapter);`.
+pub use switchyard_bindings_monitoring::export_monitoring;
 /// Exports a type implementing [`notification::Notification`] and
 /// [`notification::Lifecycle`] as the component's notification adapter:
 /// `switchyard_sdk::export_notification!(MyAdapter);`.

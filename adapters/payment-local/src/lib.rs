@@ -26,10 +26,6 @@ use switchyard_sdk::payment::{
 };
 use switchyard_sdk::types::{Error, HealthStatus, PageInfo, PageRequest};
 
-/// Items per page when the caller gives no limit.
-pub const DEFAULT_LIMIT: u32 = 10;
-/// The most items per page (a larger limit is lowered to it).
-pub const MAX_LIMIT: u32 = 100;
 /// How long a retried create waits for the first call with its key to finish.
 const REPLAY_WAIT: Duration = Duration::from_secs(10);
 
@@ -131,15 +127,7 @@ fn page_of<T>(
     key: impl Fn(&T) -> ((u64, u32), String),
     page: &PageRequest,
 ) -> Result<(Vec<T>, PageInfo), Error> {
-    let limit = match page.limit {
-        None => DEFAULT_LIMIT,
-        Some(0) => {
-            return Err(Error::invalid_input(
-                "page.limit must be at least 1 (leave it out for the default)",
-            ))
-        }
-        Some(n) => n.min(MAX_LIMIT),
-    } as usize;
+    let limit = validate::page_limit(page)? as usize;
     items.sort_by_key(|item| std::cmp::Reverse(key(item)));
     let total = items.len() as u64;
     let start = match page.cursor.as_deref() {
