@@ -8,7 +8,11 @@
 //! - [`credentials`]: secrets read by the host and injected into requests; never in the guest.
 //! - [`limits`]: per-call deadline and per-instance memory cap.
 //! - [`buffer`]: host-held storage for accepted, undelivered work (survives traps and swaps).
-//! - [`services`]: typed clients per contract ([`services::analytics::Analytics`]).
+//! - [`services`]: typed clients ([`services::analytics::Analytics`],
+//!   [`services::storage::Storage`]); [`gateway`] calls any contract function with JSON.
+//! - [`native`]: the host-native services (messaging, logging, monitoring, search) behind
+//!   their contracts, reached through bridge components.
+//! - [`signing`]: signed server URLs for adapters (HMAC with a host-held key).
 //! - [`bindings`]: the `bindgen!` output, generated from `wit/`.
 //!
 //! ```no_run
