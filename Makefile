@@ -1,7 +1,14 @@
 # Switchyard's entry points. `make demo` runs Switchyard on its embedded defaults; `make test`
 # passes every test. Both work on a fresh machine: they install what is missing.
 
-.PHONY: adapters test lint fmt bench demo
+.PHONY: adapters deps test lint fmt bench demo
+
+# System packages the host and its tests need: redis-server (the Redis messaging backend's
+# tests start their own), pkg-config and OpenSSL's headers (the Sentry client's TLS).
+SYSTEM_PACKAGES = redis-server pkg-config libssl-dev
+
+deps:
+	./scripts/apt-install.sh $(SYSTEM_PACKAGES)
 
 # Builds every crate under adapters/ and tests/adapters/ into a component at
 # target/components/<crate-name>.wasm (see scripts/build-adapters.sh).
@@ -10,7 +17,7 @@ adapters:
 
 # Builds the components, then runs every test of the workspace: the host, server, mocks and
 # end-to-end tests, and the guest crates' own unit tests (natively).
-test: adapters
+test: deps adapters
 	cargo test --workspace
 
 # Formatting and lints, as CI wants them.
@@ -24,10 +31,10 @@ fmt:
 # Builds the components, then runs the benchmarks in tests/benches/ (call, posthog, tenants;
 # docs/benchmarks.md says what each measures). About 3 minutes on 2 cores once built; each
 # bench ends with a summary of ratios, criterion's reports land in target/criterion/.
-bench: adapters
+bench: deps adapters
 	cargo bench -p switchyard-tests --bench '*'
 
 # Serves examples/quickstart on 127.0.0.1:8080: tenant acme on the embedded default, tenant
 # globex on the PostHog adapter against a mock PostHog on 127.0.0.1:8099. Ctrl-C stops it.
-demo: adapters
+demo: deps adapters
 	cargo run -p quickstart

@@ -74,23 +74,8 @@ fi
 # --- path 2: Debian's Rust + build-std for wasm32-unknown-unknown + componentize -------
 say "wasm32-wasip2 not installed in rustup: using Debian's Rust with -Zbuild-std for wasm32-unknown-unknown"
 
-missing=()
-for pkg in "${DEBIAN_PACKAGES[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install ${missing[*]} (Debian's Rust with std sources) by hand"
-    SUDO=()
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || die "installing ${missing[*]} needs root (no sudo found)"
-        SUDO=(sudo)
-    fi
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update \
-        || die "apt-get update failed"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" \
-        || die "apt-get install ${missing[*]} failed"
-fi
+"$ROOT/scripts/apt-install.sh" "${DEBIAN_PACKAGES[@]}" \
+    || die "could not install ${DEBIAN_PACKAGES[*]} (Debian's Rust with std sources)"
 
 DEB_CARGO=/usr/bin/cargo
 DEB_RUSTC=/usr/bin/rustc

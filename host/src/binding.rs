@@ -63,6 +63,8 @@ pub(crate) struct Generation {
     /// The host-native backends this generation's calls reach (none for ordinary adapters).
     pub native: crate::native::Grant,
     pub buffer: Arc<Buffer>,
+    /// The rate limit on this generation's guest log lines.
+    pub log_limit: Arc<crate::log_limit::LogLimiter>,
     pub loaded_at: SystemTime,
     /// The component file's stamp when last looked at (for watching).
     pub stamp: Mutex<Option<FileStamp>>,
@@ -97,6 +99,10 @@ impl Generation {
             buffer: Arc::new(Buffer::new(
                 spec.limits.buffer_items,
                 spec.limits.buffer_mib.saturating_mul(1024 * 1024),
+            )),
+            log_limit: Arc::new(crate::log_limit::LogLimiter::new(
+                spec.limits.log_rate,
+                spec.limits.log_burst,
             )),
             loaded_at: SystemTime::now(),
             stamp: Mutex::new(stamp),

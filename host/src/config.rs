@@ -46,6 +46,9 @@ pub struct FileConfig {
     /// The HTTP server's options (used by the `switchyard` binary).
     #[serde(default)]
     pub server: ServerOptions,
+    /// Where the `switchyard` binary's log goes and how it looks.
+    #[serde(default)]
+    pub logging: LoggingOptions,
     /// Tenant name -> service name -> binding.
     #[serde(default)]
     pub tenants: BTreeMap<String, BTreeMap<String, BindingConfig>>,
@@ -92,6 +95,52 @@ impl RuntimeOptions {
     pub fn watch_interval(&self) -> Duration {
         Duration::from_millis(self.watch_interval_ms.max(50))
     }
+}
+
+/// The `[logging]` section: the sink of the `switchyard` binary's log (host, guest and app
+/// logs alike: they share one `tracing` pipeline). An embedding application installs its own
+/// `tracing` subscriber instead.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingOptions {
+    /// `console` (human-readable) or `json` (one JSON object per line).
+    pub format: LogFormat,
+    /// Colour on the console: `auto` (when stderr is a terminal), `always` or `never`.
+    pub color: ColorChoice,
+    /// The filter, in `RUST_LOG` syntax (`info`, `warn,switchyard=debug`); `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LoggingOptions {
+    fn default() -> Self {
+        LoggingOptions {
+            format: LogFormat::Console,
+            color: ColorChoice::Auto,
+            level: "info".into(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Console,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Whether console lines are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorChoice {
+    /// When the output is a terminal.
+    Auto,
+    /// Always (e.g. under a pager that understands ANSI colours).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The `switchyard serve` options.

@@ -6,7 +6,8 @@
 //! - [`config`]: the TOML file and [`BindingSpec`], the Rust API for a binding.
 //! - [`outbound`]: the outbound-HTTP allowlist and the `wasi:http` hook enforcing it.
 //! - [`credentials`]: secrets read by the host and injected into requests; never in the guest.
-//! - [`limits`]: per-call deadline and per-instance memory cap.
+//! - [`limits`]: per-call deadline, per-instance memory cap, buffer size, guest log rate;
+//!   [`log_limit`] keeps a noisy adapter from flooding the host's log.
 //! - [`buffer`]: host-held storage for accepted, undelivered work (survives traps and swaps).
 //! - [`services`]: typed clients ([`services::analytics::Analytics`],
 //!   [`services::storage::Storage`]); [`gateway`] calls any contract function with JSON.
@@ -38,6 +39,7 @@ pub mod error;
 pub mod gateway;
 pub mod inspect;
 pub mod limits;
+pub mod log_limit;
 pub mod native;
 pub mod outbound;
 pub mod runtime;
@@ -46,7 +48,10 @@ pub mod services;
 pub mod signing;
 pub mod state;
 
-pub use config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions, ServerOptions};
+pub use config::{
+    BindingSpec, ColorChoice, ComponentSource, FileConfig, LogFormat, LoggingOptions,
+    RuntimeOptions, ServerOptions,
+};
 pub use credentials::{CredentialConfig, Injection, SecretSource};
 pub use error::{Error, ErrorKind, ProviderError, Result};
 pub use limits::Limits;

@@ -1,4 +1,5 @@
-//! Per-binding limits: a wall-clock deadline per call and a memory cap per instance.
+//! Per-binding limits: a wall-clock deadline per call, a memory cap per instance, the size of
+//! the host-held buffer and the rate of guest log lines (see [`crate::log_limit`]).
 //!
 //! The deadline is enforced twice: epoch interruption stops a guest that computes without end,
 //! and a timer stops a call that waits without end inside the host (a slow provider). The
@@ -24,6 +25,10 @@ pub struct Limits {
     pub buffer_items: usize,
     /// The most bytes the binding's host-held buffer keeps (`buffer_mib`, in MiB).
     pub buffer_mib: usize,
+    /// Guest log lines per second let through to the host's log (`log_rate`).
+    pub log_rate: u32,
+    /// Guest log lines let through at once before `log_rate` applies (`log_burst`).
+    pub log_burst: u32,
 }
 
 impl Default for Limits {
@@ -33,6 +38,8 @@ impl Default for Limits {
             memory_mib: 64,
             buffer_items: 10_000,
             buffer_mib: 64,
+            log_rate: 100,
+            log_burst: 1000,
         }
     }
 }
@@ -64,6 +71,9 @@ impl Limits {
         }
         if self.buffer_items == 0 || self.buffer_mib == 0 {
             return Err("limits.buffer_items and limits.buffer_mib must be greater than 0".into());
+        }
+        if self.log_burst == 0 {
+            return Err("limits.log_burst must be greater than 0".into());
         }
         Ok(())
     }

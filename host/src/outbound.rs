@@ -194,6 +194,11 @@ impl OutboundPolicy {
         }
     }
 
+    /// The host's own metrics, where the binding's host-side counts go.
+    pub(crate) fn metrics(&self) -> &crate::native::monitoring::TenantMonitor {
+        &self.metrics
+    }
+
     /// Counts a refused request in `switchyard_denied_requests_total`.
     fn count_denial(&self, reason: &str) {
         self.metrics.record_host(

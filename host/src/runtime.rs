@@ -784,6 +784,7 @@ impl Runtime {
                 who,
                 native: generation.native.clone(),
                 signer: self.inner.signer.clone(),
+                log_limit: generation.log_limit.clone(),
                 deadline: std::time::Instant::now() + limits.deadline(),
             },
         );

@@ -14,8 +14,10 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::base::switchyard::adapter::{buffer, config, log};
 use crate::bindings::base::switchyard::types::types;
+use crate::bindings::monitoring::switchyard::monitoring::types::MetricKind;
 use crate::buffer::{BufferFull, Lease};
 use crate::limits::MemoryLimiter;
+use crate::log_limit::Admit;
 use crate::outbound::{CallIdentity, OutboundPolicy};
 
 /// The most bytes of one guest log message kept; the rest is cut.
@@ -35,6 +37,8 @@ pub struct CallState {
     pub(crate) native: crate::native::Grant,
     /// Signs server URLs for the adapter (`switchyard:adapter/signing`).
     pub(crate) signer: Arc<crate::signing::Signer>,
+    /// The binding's rate limit on guest log lines.
+    pub(crate) log_limit: Arc<crate::log_limit::LogLimiter>,
     /// When the call's deadline passes (host waits end before it).
     pub(crate) deadline: std::time::Instant,
 }
@@ -72,6 +76,30 @@ impl crate::bindings::search::switchyard::search::types::Host for CallState {}
 
 impl log::Host for CallState {
     fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
+        let w = &self.who;
+        match self.log_limit.admit() {
+            Admit::Write => {}
+            Admit::Drop => {
+                self.hooks.metrics().record_host(
+                    "switchyard_dropped_logs_total",
+                    MetricKind::Counter,
+                    1.0,
+                    &[
+                        ("tenant", &w.tenant),
+                        ("service", &w.service),
+                        ("adapter", &w.adapter),
+                    ],
+                );
+                return;
+            }
+            Admit::WriteAfterDropping(n) => tracing::warn!(
+                target: "switchyard::guest",
+                tenant = %w.tenant, service = %w.service, adapter = %w.adapter,
+                call_id = w.call_id, dropped = n,
+                "the adapter logs faster than its limit (limits.log_rate, limits.log_burst): \
+                 {n} lines dropped"
+            ),
+        }
         let mut message = message;
         if message.len() > MAX_LOG_MESSAGE {
             let mut cut = MAX_LOG_MESSAGE;
@@ -81,7 +109,6 @@ impl log::Host for CallState {
             message.truncate(cut);
             message.push_str("…[cut]");
         }
-        let w = &self.who;
         let fields = FieldList(&fields);
         macro_rules! emit {
             ($lvl:expr) => {

@@ -9,6 +9,8 @@
 //!   the real server's validation, recording and failure injection.
 //! - [`mock::recorder`]: [`mock::recorder::MockRecorder`], a generic endpoint that records every
 //!   request and answers whatever it is told to (status, headers, redirects).
+//! - [`redis`]: [`redis::RedisServer`], a real redis-server on a free port with the persistence
+//!   the Redis messaging backend needs, which tests can kill and restart.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -24,6 +26,7 @@
 //! ```
 
 pub mod mock;
+pub mod redis;
 
 /// The path of a component built by `make adapters`: `target/components/<name>.wasm`, or under
 /// `SWITCHYARD_COMPONENTS` when set.

@@ -186,3 +186,59 @@ async fn logging_contract_entries_reach_the_host_pipeline() {
         assert!(line.contains(part), "{part:?} missing from {line:?}");
     }
 }
+
+#[tokio::test]
+async fn a_noisy_adapter_is_rate_limited_and_the_drops_are_counted() {
+    logs();
+    let spec =
+        BindingSpec::new(ComponentSource::path(component("test-misbehave"))).limits(Limits {
+            log_rate: 1,
+            log_burst: 50,
+            ..Limits::default()
+        });
+    let rt = Runtime::builder()
+        .options(options())
+        .binding("chatty", Service::Analytics, spec)
+        .build()
+        .await
+        .expect("runtime");
+    let chatty = rt.analytics("chatty").expect("binding");
+    chatty
+        .track(&Event::new("chatter", "u").properties(json!({"lines": 5000})))
+        .await
+        .expect("a noisy call still succeeds");
+    // The next line after the drops is preceded by one report of how many were dropped.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    chatty
+        .track(&Event::new("chatter", "u").properties(json!({"lines": 1})))
+        .await
+        .expect("call");
+    let text = logs();
+    let written = text
+        .lines()
+        .filter(|l| l.contains("tenant=chatty") && l.contains("chatter"))
+        .count();
+    assert!(
+        (50..=53).contains(&written),
+        "the burst of 50 (and about a line a second) got through, not {written}"
+    );
+    let report = text
+        .lines()
+        .find(|l| l.contains("tenant=chatty") && l.contains("lines dropped"))
+        .unwrap_or_else(|| panic!("no report of the dropped lines:\n{text}"));
+    assert!(
+        report.contains("WARN") && report.contains("limits.log_rate"),
+        "{report}"
+    );
+    let metrics = rt.prometheus_metrics();
+    let dropped = metrics
+        .lines()
+        .find(|l| l.starts_with("switchyard_dropped_logs_total") && l.contains("tenant=\"chatty\""))
+        .unwrap_or_else(|| panic!("no dropped-logs metric:\n{metrics}"));
+    let count: f64 = dropped
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("a count");
+    assert!(count >= 4940.0, "{dropped}");
+}

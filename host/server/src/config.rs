@@ -1,4 +1,4 @@
-//! The `[server]` section of the configuration file, read through the host's
+//! The `[server]` and `[logging]` sections of the configuration file, read through the host's
 //! [`FileConfig`] (one parser for the whole file, so its errors name file, line and key the
 //! same way everywhere).
 //!
@@ -6,11 +6,16 @@
 //! [server]
 //! listen = "127.0.0.1:8080"                          # the default
 //! admin_token = { env = "SWITCHYARD_ADMIN_TOKEN" }   # or { file = ... }; no token: admin API off
+//!
+//! [logging]
+//! format = "console"   # or "json": one object per line
+//! color = "auto"       # colour when stderr is a terminal; "always", "never"
+//! level = "info"       # RUST_LOG syntax; RUST_LOG wins when set
 //! ```
 
 use std::path::Path;
 
-use switchyard_host::{FileConfig, ServerOptions};
+use switchyard_host::{FileConfig, LoggingOptions, ServerOptions};
 
 use crate::error::ServerError;
 
@@ -21,6 +26,8 @@ pub struct ServerSettings {
     pub listen: String,
     /// The admin API's token; `None` turns the admin API off.
     pub admin_token: Option<String>,
+    /// The log sink (`[logging]`).
+    pub logging: LoggingOptions,
 }
 
 impl std::fmt::Debug for ServerSettings {
@@ -31,6 +38,7 @@ impl std::fmt::Debug for ServerSettings {
                 "admin_token",
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("logging", &self.logging)
             .finish()
     }
 }
@@ -39,13 +47,19 @@ impl ServerSettings {
     /// Reads the `[server]` section of the configuration file at `path` (defaults when absent).
     pub fn load(path: &Path) -> Result<Self, ServerError> {
         let file = FileConfig::load(path)?;
-        Self::from_options(&file.server, &path.display().to_string())
+        Self::from_file(&file, &path.display().to_string())
     }
 
     /// Parses the `[server]` section of a configuration's text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, ServerError> {
         let file = FileConfig::parse(text, origin)?;
-        Self::from_options(&file.server, origin)
+        Self::from_file(&file, origin)
+    }
+
+    fn from_file(file: &FileConfig, origin: &str) -> Result<Self, ServerError> {
+        let mut settings = Self::from_options(&file.server, origin)?;
+        settings.logging = file.logging.clone();
+        Ok(settings)
     }
 
     /// Resolves the host's [`ServerOptions`]; `origin` names the file in errors.
@@ -60,6 +74,7 @@ impl ServerSettings {
         Ok(ServerSettings {
             listen: options.listen.clone(),
             admin_token,
+            logging: LoggingOptions::default(),
         })
     }
 }
@@ -75,7 +90,8 @@ mod tests {
             s,
             Some(ServerSettings {
                 listen: "127.0.0.1:8080".into(),
-                admin_token: None
+                admin_token: None,
+                logging: LoggingOptions::default(),
             })
         );
     }
@@ -91,7 +107,8 @@ mod tests {
             s,
             Some(ServerSettings {
                 listen: "0.0.0.0:9".into(),
-                admin_token: Some("t".into())
+                admin_token: Some("t".into()),
+                logging: LoggingOptions::default(),
             })
         );
         assert!(!format!("{s:?}").contains("\"t\""));

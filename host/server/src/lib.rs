@@ -6,7 +6,8 @@
 //! - [`gateway`]: `/v1`, any contract function by name through `Runtime::invoke_json`.
 //! - [`admin`]: `/admin`, bindings, hot swap and reload, behind a bearer token.
 //! - [`error`]: [`ServerError`] and [`ApiError`], the JSON error body and its codes.
-//! - [`config`]: the `[server]` section of the configuration file.
+//! - [`config`]: the `[server]` and `[logging]` sections of the configuration file.
+//! - [`logs`]: the log sink, console or JSON lines, from `[logging]`.
 //! - [`client`]: the HTTP client the CLI uses to talk to a running server.
 //! - [`http`]: body limits, JSON responses, path and query parsing.
 //!
@@ -35,6 +36,7 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod logs;
 pub mod server;
 pub mod signed;
 

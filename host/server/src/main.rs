@@ -1,7 +1,7 @@
 //! `switchyard`: runs the server, and talks to a running one.
 //!
 //! ```text
-//! switchyard serve --config switchyard.toml [--listen 127.0.0.1:8080] [--log-format text|json]
+//! switchyard serve --config switchyard.toml [--listen 127.0.0.1:8080] [--log-format console|json]
 //! switchyard tenants [--server URL] [--token T]
 //! switchyard swap TENANT SERVICE FILE.wasm [--upload] [--server URL] [--token T]
 //! switchyard reload [--server URL] [--token T]
@@ -38,9 +38,9 @@ enum Command {
         /// The address to listen on, overriding [server] listen.
         #[arg(long)]
         listen: Option<String>,
-        /// The log format (filter with RUST_LOG; default info).
-        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-        log_format: LogFormat,
+        /// The log format, overriding [logging] format (filter with RUST_LOG or [logging] level).
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormat>,
     },
     /// Lists every binding of a running server.
     Tenants {
@@ -109,7 +109,10 @@ impl Remote {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
-    Text,
+    /// Human-readable lines (colour on a terminal).
+    #[value(alias = "text")]
+    Console,
+    /// One JSON object per line.
     Json,
 }
 
@@ -161,25 +164,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 async fn cmd_serve(
     config: &Path,
     listen: Option<String>,
-    log_format: LogFormat,
+    log_format: Option<LogFormat>,
 ) -> anyhow::Result<ExitCode> {
-    init_logs(log_format);
-    let settings = ServerSettings::load(config)?;
+    let mut settings = ServerSettings::load(config)?;
+    match log_format {
+        Some(LogFormat::Console) => settings.logging.format = switchyard_host::LogFormat::Console,
+        Some(LogFormat::Json) => settings.logging.format = switchyard_host::LogFormat::Json,
+        None => {}
+    }
+    switchyard_server::logs::init(&settings.logging)?;
     let runtime = Runtime::builder().config_file(config)?.build().await?;
     let addr = listen.unwrap_or(settings.listen);
     let listener = tokio::net::TcpListener::bind(&addr)

@@ -33,6 +33,8 @@ pub enum Backend {
     Tracing,
     /// An embedded full-text index (tantivy) in the binding's `files` directory (search).
     Tantivy,
+    /// A Redis server shared by every host process (messaging; config `url`).
+    Redis,
 }
 
 impl Backend {
@@ -42,6 +44,7 @@ impl Backend {
             Backend::Memory => "memory",
             Backend::Tracing => "tracing",
             Backend::Tantivy => "tantivy",
+            Backend::Redis => "redis",
         }
     }
 
@@ -50,6 +53,7 @@ impl Backend {
         matches!(
             (self, service),
             (Backend::Memory, Service::Messaging | Service::Monitoring)
+                | (Backend::Redis, Service::Messaging)
                 | (Backend::Tracing, Service::Logging)
                 | (Backend::Tantivy, Service::Search)
         )
@@ -69,8 +73,9 @@ impl FromStr for Backend {
             "memory" => Ok(Backend::Memory),
             "tracing" => Ok(Backend::Tracing),
             "tantivy" => Ok(Backend::Tantivy),
+            "redis" => Ok(Backend::Redis),
             other => Err(format!(
-                "unknown backend '{other}' (known: memory, tracing, tantivy)"
+                "unknown backend '{other}' (known: memory, tracing, tantivy, redis)"
             )),
         }
     }
@@ -93,6 +98,7 @@ pub struct Grant {
 #[derive(Default)]
 pub(crate) struct Backends {
     brokers: Mutex<HashMap<String, Arc<messaging::memory::MemoryBroker>>>,
+    redis: Mutex<HashMap<String, Arc<messaging::redis::RedisBroker>>>,
     logs: Mutex<HashMap<String, Arc<logging::TenantLog>>>,
     monitors: Mutex<std::collections::BTreeMap<String, Arc<monitoring::TenantMonitor>>>,
     search: Mutex<HashMap<String, Arc<search::engine::Engine>>>,
@@ -119,7 +125,9 @@ impl Backends {
             ));
         }
         let mut grant = Grant::default();
-        if service == Service::Messaging {
+        if service == Service::Messaging && backend == Backend::Redis {
+            grant.messaging = Some(self.redis_broker(tenant, config)?);
+        } else if service == Service::Messaging {
             let mut brokers = self.brokers.lock().unwrap_or_else(|p| p.into_inner());
             let broker = brokers
                 .entry(tenant.to_string())
@@ -164,6 +172,36 @@ impl Backends {
 }
 
 impl Backends {
+    /// The tenant's Redis broker for `config` (`url`, `key_prefix`): the one it
+    /// had when nothing changed, so a swap keeps its connection.
+    fn redis_broker(
+        &self,
+        tenant: &str,
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<messaging::Broker, String> {
+        let url = config.get("url").ok_or_else(|| {
+            "config.url: the redis backend needs the server's address, e.g. \
+             url = \"redis://127.0.0.1:6379/0\" (or \"${REDIS_URL}\" to read it from the environment)"
+                .to_string()
+        })?;
+        let prefix = config
+            .get("key_prefix")
+            .cloned()
+            .unwrap_or_else(|| format!("switchyard:{tenant}:messaging:"));
+        if prefix.is_empty() {
+            return Err("config.key_prefix: must not be empty".into());
+        }
+        let mut brokers = self.redis.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = brokers.get(tenant).filter(|b| b.is(url, &prefix)) {
+            return Ok(messaging::Broker::Redis(b.clone()));
+        }
+        let broker = Arc::new(
+            messaging::redis::RedisBroker::new(url, &prefix).map_err(|m| format!("config.{m}"))?,
+        );
+        brokers.insert(tenant.to_string(), broker.clone());
+        Ok(messaging::Broker::Redis(broker))
+    }
+
     /// The host's metrics, then every tenant's, in the Prometheus text format.
     pub fn prometheus(&self, host: &monitoring::TenantMonitor) -> String {
         let monitors = self.monitors.lock().unwrap_or_else(|p| p.into_inner());

@@ -11,6 +11,7 @@ mod monitoring;
 mod notification;
 mod payment;
 mod posthog;
+mod redis;
 mod sandbox;
 mod search;
 mod storage;

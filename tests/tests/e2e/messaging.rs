@@ -1,7 +1,9 @@
 //! The messaging contract's behaviour suite, run through the JSON gateway
-//! (`Runtime::invoke_json`) for every provider: today the host-native in-process broker
-//! (`messaging-host` with `backend = "memory"`); the Redis backend and any Wasm adapter join
-//! with one line in `suite!` below.
+//! (`Runtime::invoke_json`) for every provider: the host-native in-process broker
+//! (`messaging-host` with `backend = "memory"`) and the Redis broker (`backend = "redis"`, on a
+//! real redis-server each test starts). Any Wasm adapter joins with one line in `suite!` below.
+//! Redis-only behaviour (a server crash mid-stream, several hosts on one queue) is in
+//! `redis.rs`.
 //!
 //! Every check is written once as `async fn check(p: &Provider)`.
 
@@ -10,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use switchyard_host::{Backend, BindingSpec, ComponentSource, ErrorKind, Runtime, Service};
+
+use switchyard_tests::redis::RedisServer;
 
 use crate::support::{component, expect_error, runtime, Contract};
 
@@ -20,12 +24,16 @@ const TENANT: &str = "acme";
 pub enum Kind {
     /// The host's in-process broker behind the `messaging-host` bridge.
     Memory,
+    /// The Redis broker behind the same bridge, on a redis-server of its own.
+    Redis,
 }
 
 /// A runtime with tenants bound to a messaging provider.
 pub struct Provider {
     kind: Kind,
     contract: Contract,
+    /// The Redis server of [`Kind::Redis`], stopped with the provider.
+    redis: Option<RedisServer>,
 }
 
 impl std::ops::Deref for Provider {
@@ -35,20 +43,31 @@ impl std::ops::Deref for Provider {
     }
 }
 
-/// The binding of `kind` for one tenant.
-pub fn spec(kind: Kind) -> BindingSpec {
-    match kind {
-        Kind::Memory => BindingSpec::new(ComponentSource::path(component("messaging-host")))
-            .backend(Backend::Memory),
+/// The binding of `kind` for one tenant (`redis`: the server of [`Kind::Redis`]).
+pub fn spec(kind: Kind, redis: Option<&RedisServer>) -> BindingSpec {
+    let bridge = BindingSpec::new(ComponentSource::path(component("messaging-host")));
+    match (kind, redis) {
+        (Kind::Memory, _) => bridge.backend(Backend::Memory),
+        (Kind::Redis, Some(server)) => redis_spec(&server.url()),
+        (Kind::Redis, None) => panic!("Kind::Redis needs its server"),
     }
+}
+
+/// The Redis broker's binding on the server at `url`.
+pub fn redis_spec(url: &str) -> BindingSpec {
+    BindingSpec::new(ComponentSource::path(component("messaging-host")))
+        .backend(Backend::Redis)
+        .config("url", url)
 }
 
 impl Provider {
     /// The provider, bound for `acme` and `globex`.
     pub async fn new(kind: Kind) -> Provider {
+        let redis =
+            (kind == Kind::Redis).then(|| RedisServer::start().unwrap_or_else(|e| panic!("{e}")));
         let rt = runtime(vec![
-            (TENANT, Service::Messaging, spec(kind)),
-            ("globex", Service::Messaging, spec(kind)),
+            (TENANT, Service::Messaging, spec(kind, redis.as_ref())),
+            ("globex", Service::Messaging, spec(kind, redis.as_ref())),
         ])
         .await;
         Provider {
@@ -58,6 +77,7 @@ impl Provider {
                 service: Service::Messaging,
                 tenant: TENANT,
             },
+            redis,
         }
     }
 
@@ -710,7 +730,7 @@ async fn tenants_are_isolated(p: &Provider) {
 async fn messages_survive_a_swap_of_the_bridge(p: &Provider) {
     p.declare("durable", json!({})).await;
     let id = p.send("durable", msg("keep me")).await;
-    p.rt.rebind(TENANT, Service::Messaging, spec(p.kind))
+    p.rt.rebind(TENANT, Service::Messaging, spec(p.kind, p.redis.as_ref()))
         .await
         .expect("rebind");
     let got = p.receive("durable", 1, 0).await;
@@ -782,7 +802,7 @@ macro_rules! suite {
     )*};
 }
 
-suite!(memory => Kind::Memory);
+suite!(memory => Kind::Memory, redis => Kind::Redis);
 
 #[tokio::test]
 async fn a_bridge_without_a_backend_is_refused() {

@@ -267,3 +267,112 @@ async fn serve_answers_the_client_commands_and_drains_on_sigterm() {
     );
     assert!(!stderr.contains(TOKEN), "the token leaked into the logs");
 }
+
+/// Serves `config`, answers one health check, stops with SIGTERM; answers stderr.
+async fn serve_briefly(config: &std::path::Path, extra: &[&str]) -> String {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let child = switchyard()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--config",
+        ])
+        .arg(config)
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let client = Client::new(&format!("http://127.0.0.1:{port}"), None).expect("client");
+    let start = Instant::now();
+    while !matches!(client.get("/healthz").await, Ok(r) if r.status == 200) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    text(&out.stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_logging_section_picks_the_sink_and_its_colour() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = format!(
+        "[runtime]\npooling = false\n\n[tenants.acme.logging]\ncomponent = \"{}\"\nbackend = \"tracing\"\n",
+        component("logging-host").display()
+    );
+    // JSON lines, chosen by the file alone.
+    let json = write(
+        dir.path(),
+        "json.toml",
+        &format!("[logging]\nformat = \"json\"\n{base}"),
+    );
+    let stderr = serve_briefly(&json, &[]).await;
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "nothing logged");
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    // Console: no colour when stderr is not a terminal, colour when asked for.
+    let auto = write(dir.path(), "auto.toml", &base);
+    let stderr = serve_briefly(&auto, &[]).await;
+    assert!(stderr.contains("INFO"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "colour on a pipe: {stderr:?}");
+    let always = write(
+        dir.path(),
+        "always.toml",
+        &format!("[logging]\ncolor = \"always\"\n{base}"),
+    );
+    assert!(serve_briefly(&always, &[]).await.contains("\u{1b}["));
+    // The flag overrides the file; a level filters.
+    let stderr = serve_briefly(&json, &["--log-format", "console"]).await;
+    assert!(
+        serde_json::from_str::<serde_json::Value>(stderr.lines().next().unwrap_or("")).is_err()
+    );
+    let quiet = write(
+        dir.path(),
+        "quiet.toml",
+        &format!("[logging]\nlevel = \"error\"\n{base}"),
+    );
+    assert!(!serve_briefly(&quiet, &[]).await.contains("INFO"));
+
+    // A filter that does not parse is refused, naming the key.
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &format!("[logging]\nlevel = \"info,[[[\"\n{base}"),
+    );
+    let out = switchyard()
+        .args(["serve", "--config"])
+        .arg(&bad)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("logging.level"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -5,4 +5,5 @@ mod admin;
 mod cli;
 mod gateway;
 mod native;
+mod redis;
 mod support;

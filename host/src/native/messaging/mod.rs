@@ -5,6 +5,7 @@
 //! here first (names, sizes, ranges), so backends see only valid requests.
 
 pub mod memory;
+pub mod redis;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -46,6 +47,176 @@ const WAIT_MARGIN: Duration = Duration::from_millis(250);
 pub(crate) enum Broker {
     /// In-process ([`memory::MemoryBroker`]).
     Memory(Arc<memory::MemoryBroker>),
+    /// On a Redis server ([`redis::RedisBroker`]).
+    Redis(Arc<redis::RedisBroker>),
+}
+
+/// One operation on either backend: the in-process broker answers at once, Redis after a
+/// round trip.
+macro_rules! either {
+    ($broker:expr, $b:ident => $memory:expr, $redis:expr) => {
+        match $broker {
+            Broker::Memory($b) => $memory,
+            Broker::Redis($b) => $redis,
+        }
+    };
+}
+
+impl Broker {
+    async fn declare_queue(&self, queue: &str, options: Options) -> Result<QueueInfo, WitError> {
+        either!(self, b => Ok(b.declare_queue(queue, options)), b.declare_queue(queue, options).await)
+    }
+
+    async fn delete_queue(&self, queue: &str) -> Result<(), WitError> {
+        either!(self, b => b.delete_queue(queue), b.delete_queue(queue).await)
+    }
+
+    async fn describe_queue(&self, queue: &str) -> Result<QueueInfo, WitError> {
+        either!(self, b => b.describe_queue(queue), b.describe_queue(queue).await)
+    }
+
+    async fn queues(&self) -> Result<Vec<QueueInfo>, WitError> {
+        either!(self, b => Ok(b.queues()), b.queues().await)
+    }
+
+    async fn subscribe(&self, topic: &str, queue: &str, on: bool) -> Result<(), WitError> {
+        either!(self, b => b.subscribe(topic, queue, on), b.subscribe(topic, queue, on).await)
+    }
+
+    /// Publishes each valid message (`Err` holds the check's error) with a new id; a result
+    /// per message. Redis gets the valid ones in one pipeline.
+    async fn publish(
+        &self,
+        topic: &str,
+        messages: Vec<Result<&Outgoing, WitError>>,
+    ) -> Result<Vec<Result<Published, WitError>>, WitError> {
+        let ids: Vec<String> = messages.iter().map(|_| new_id()).collect();
+        match self {
+            Broker::Memory(b) => Ok(messages
+                .into_iter()
+                .zip(ids)
+                .map(|(m, id)| {
+                    let queues = b.publish(topic, &id, m?)?;
+                    Ok(Published { id, queues })
+                })
+                .collect()),
+            Broker::Redis(b) => {
+                let valid: Vec<(String, &Outgoing)> = messages
+                    .iter()
+                    .zip(&ids)
+                    .filter_map(|(m, id)| m.as_ref().ok().map(|m| (id.clone(), *m)))
+                    .collect();
+                let mut done = b.publish(topic, &valid).await?.into_iter();
+                Ok(messages
+                    .into_iter()
+                    .zip(ids)
+                    .map(|(m, id)| {
+                        m?;
+                        let queues = done.next().unwrap_or_else(|| {
+                            Err(error(
+                                ErrorKind::Unavailable,
+                                "redis answered too few results",
+                            ))
+                        })?;
+                        Ok(Published { id, queues })
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Sends each valid message to `queue` with a new id; a result per message.
+    async fn send(
+        &self,
+        queue: &str,
+        messages: Vec<Result<&Outgoing, WitError>>,
+    ) -> Result<Vec<Result<String, WitError>>, WitError> {
+        let ids: Vec<String> = messages.iter().map(|_| new_id()).collect();
+        match self {
+            Broker::Memory(b) => Ok(messages
+                .into_iter()
+                .zip(ids)
+                .map(|(m, id)| {
+                    b.send(queue, &id, m?)?;
+                    Ok(id)
+                })
+                .collect()),
+            Broker::Redis(b) => {
+                let valid: Vec<(String, &Outgoing)> = messages
+                    .iter()
+                    .zip(&ids)
+                    .filter_map(|(m, id)| m.as_ref().ok().map(|m| (id.clone(), *m)))
+                    .collect();
+                let mut done = b.send(queue, &valid).await?.into_iter();
+                Ok(messages
+                    .into_iter()
+                    .zip(ids)
+                    .map(|(m, id)| {
+                        m?;
+                        done.next().unwrap_or_else(|| {
+                            Err(error(
+                                ErrorKind::Unavailable,
+                                "redis answered too few results",
+                            ))
+                        })?;
+                        Ok(id)
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: u32,
+        wait: Duration,
+        visibility_ms: Option<u64>,
+    ) -> Result<Vec<Delivery>, WitError> {
+        either!(self, b => b.receive(queue, max, wait, visibility_ms).await,
+            b.receive(queue, max, wait, visibility_ms).await)
+    }
+
+    async fn ack(&self, queue: &str, receipt: &str) -> Result<(), WitError> {
+        either!(self, b => b.ack(queue, receipt), b.ack(queue, receipt).await)
+    }
+
+    async fn nack(
+        &self,
+        queue: &str,
+        receipt: &str,
+        reason: &str,
+        retry_in_ms: Option<u64>,
+    ) -> Result<NackOutcome, WitError> {
+        either!(self, b => b.nack(queue, receipt, reason, retry_in_ms),
+            b.nack(queue, receipt, reason, retry_in_ms).await)
+    }
+
+    async fn extend(&self, queue: &str, receipt: &str, ms: u64) -> Result<(), WitError> {
+        either!(self, b => b.extend(queue, receipt, ms), b.extend(queue, receipt, ms).await)
+    }
+
+    async fn dead_letters(
+        &self,
+        queue: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<DeadLetter>, usize), WitError> {
+        either!(self, b => b.dead_letters(queue, offset, limit),
+            b.dead_letters(queue, offset, limit).await)
+    }
+
+    async fn replay(&self, queue: &str, ids: &[String]) -> Result<u32, WitError> {
+        either!(self, b => b.replay(queue, ids), b.replay(queue, ids).await)
+    }
+
+    async fn purge(&self, queue: &str) -> Result<u64, WitError> {
+        either!(self, b => b.purge(queue), b.purge(queue).await)
+    }
+
+    async fn health(&self) -> (bool, String) {
+        either!(self, _b => (true, "in-process broker".to_string()), _b.health().await)
+    }
 }
 
 /// A queue's effective options.
@@ -263,48 +434,43 @@ impl Host for CallState {
     ) -> Result<QueueInfo, WitError> {
         check_name("queue", &queue)?;
         let options = Options::from_wit(&options)?;
-        let Broker::Memory(b) = self.broker()?;
-        Ok(b.declare_queue(&queue, options))
+        self.broker()?.declare_queue(&queue, options).await
     }
 
     async fn delete_queue(&mut self, queue: String) -> Result<(), WitError> {
         check_name("queue", &queue)?;
-        let Broker::Memory(b) = self.broker()?;
-        b.delete_queue(&queue)
+        self.broker()?.delete_queue(&queue).await
     }
 
     async fn describe_queue(&mut self, queue: String) -> Result<QueueInfo, WitError> {
         check_name("queue", &queue)?;
-        let Broker::Memory(b) = self.broker()?;
-        b.describe_queue(&queue)
+        self.broker()?.describe_queue(&queue).await
     }
 
     async fn queues(&mut self) -> Result<Vec<QueueInfo>, WitError> {
-        let Broker::Memory(b) = self.broker()?;
-        Ok(b.queues())
+        self.broker()?.queues().await
     }
 
     async fn subscribe(&mut self, topic: String, queue: String) -> Result<(), WitError> {
         check_name("topic", &topic)?;
         check_name("queue", &queue)?;
-        let Broker::Memory(b) = self.broker()?;
-        b.subscribe(&topic, &queue, true)
+        self.broker()?.subscribe(&topic, &queue, true).await
     }
 
     async fn unsubscribe(&mut self, topic: String, queue: String) -> Result<(), WitError> {
         check_name("topic", &topic)?;
         check_name("queue", &queue)?;
-        let Broker::Memory(b) = self.broker()?;
-        b.subscribe(&topic, &queue, false)
+        self.broker()?.subscribe(&topic, &queue, false).await
     }
 
     async fn publish(&mut self, topic: String, message: Outgoing) -> Result<Published, WitError> {
         check_name("topic", &topic)?;
         check_message("message", &message)?;
-        let Broker::Memory(b) = self.broker()?;
-        let id = new_id();
-        let queues = b.publish(&topic, &id, &message)?;
-        Ok(Published { id, queues })
+        let broker = self.broker()?;
+        let mut results = broker.publish(&topic, vec![Ok(&message)]).await?;
+        results
+            .pop()
+            .unwrap_or_else(|| Err(error(ErrorKind::Unavailable, "the broker answered nothing")))
     }
 
     async fn publish_batch(
@@ -314,26 +480,23 @@ impl Host for CallState {
     ) -> Result<Vec<Result<Published, WitError>>, WitError> {
         check_name("topic", &topic)?;
         check_batch(messages.len())?;
-        let Broker::Memory(b) = self.broker()?;
-        Ok(messages
+        let broker = self.broker()?;
+        let checked = messages
             .iter()
             .enumerate()
-            .map(|(i, m)| {
-                check_message(&format!("messages[{i}]"), m)?;
-                let id = new_id();
-                let queues = b.publish(&topic, &id, m)?;
-                Ok(Published { id, queues })
-            })
-            .collect())
+            .map(|(i, m)| check_message(&format!("messages[{i}]"), m).map(|_| m))
+            .collect();
+        broker.publish(&topic, checked).await
     }
 
     async fn send(&mut self, queue: String, message: Outgoing) -> Result<String, WitError> {
         check_name("queue", &queue)?;
         check_message("message", &message)?;
-        let Broker::Memory(b) = self.broker()?;
-        let id = new_id();
-        b.send(&queue, &id, &message)?;
-        Ok(id)
+        let broker = self.broker()?;
+        let mut results = broker.send(&queue, vec![Ok(&message)]).await?;
+        results
+            .pop()
+            .unwrap_or_else(|| Err(error(ErrorKind::Unavailable, "the broker answered nothing")))
     }
 
     async fn send_batch(
@@ -343,18 +506,14 @@ impl Host for CallState {
     ) -> Result<Vec<Result<String, WitError>>, WitError> {
         check_name("queue", &queue)?;
         check_batch(messages.len())?;
-        let Broker::Memory(b) = self.broker()?;
-        b.describe_queue(&queue)?;
-        Ok(messages
+        let broker = self.broker()?;
+        broker.describe_queue(&queue).await?;
+        let checked = messages
             .iter()
             .enumerate()
-            .map(|(i, m)| {
-                check_message(&format!("messages[{i}]"), m)?;
-                let id = new_id();
-                b.send(&queue, &id, m)?;
-                Ok(id)
-            })
-            .collect())
+            .map(|(i, m)| check_message(&format!("messages[{i}]"), m).map(|_| m))
+            .collect();
+        broker.send(&queue, checked).await
     }
 
     async fn receive(
@@ -390,14 +549,14 @@ impl Host for CallState {
             .saturating_duration_since(std::time::Instant::now())
             .saturating_sub(WAIT_MARGIN);
         let wait = Duration::from_millis(wait_ms.into()).min(left);
-        let Broker::Memory(b) = self.broker()?;
-        b.receive(&queue, max, wait, visibility_ms).await
+        self.broker()?
+            .receive(&queue, max, wait, visibility_ms)
+            .await
     }
 
     async fn ack(&mut self, queue: String, receipt: String) -> Result<(), WitError> {
         check_name("queue", &queue)?;
-        let Broker::Memory(b) = self.broker()?;
-        b.ack(&queue, &receipt)
+        self.broker()?.ack(&queue, &receipt).await
     }
 
     async fn nack(
@@ -419,8 +578,9 @@ impl Host for CallState {
         } else {
             reason.chars().take(4096).collect()
         };
-        let Broker::Memory(b) = self.broker()?;
-        b.nack(&queue, &receipt, &reason, retry_in_ms)
+        self.broker()?
+            .nack(&queue, &receipt, &reason, retry_in_ms)
+            .await
     }
 
     async fn extend(
@@ -436,8 +596,7 @@ impl Host for CallState {
                 format!("visibility-ms must be 1 to {MAX_VISIBILITY_MS}, not {visibility_ms}"),
             ));
         }
-        let Broker::Memory(b) = self.broker()?;
-        b.extend(&queue, &receipt, visibility_ms)
+        self.broker()?.extend(&queue, &receipt, visibility_ms).await
     }
 
     async fn dead_letters(
@@ -456,8 +615,7 @@ impl Host for CallState {
             })?,
         };
         let limit = page.limit.unwrap_or(10).clamp(1, 100) as usize;
-        let Broker::Memory(b) = self.broker()?;
-        let (items, total) = b.dead_letters(&queue, offset, limit)?;
+        let (items, total) = self.broker()?.dead_letters(&queue, offset, limit).await?;
         let next = offset + items.len();
         Ok(DeadLetterPage {
             items,
@@ -470,22 +628,20 @@ impl Host for CallState {
 
     async fn replay(&mut self, queue: String, ids: Vec<String>) -> Result<u32, WitError> {
         check_name("queue", &queue)?;
-        let Broker::Memory(b) = self.broker()?;
-        b.replay(&queue, &ids)
+        self.broker()?.replay(&queue, &ids).await
     }
 
     async fn purge(&mut self, queue: String) -> Result<u64, WitError> {
         check_name("queue", &queue)?;
-        let Broker::Memory(b) = self.broker()?;
-        b.purge(&queue)
+        self.broker()?.purge(&queue).await
     }
 
     async fn health(&mut self) -> HealthStatus {
         match self.broker() {
-            Ok(Broker::Memory(_)) => HealthStatus {
-                ok: true,
-                detail: "in-process broker".into(),
-            },
+            Ok(b) => {
+                let (ok, detail) = b.health().await;
+                HealthStatus { ok, detail }
+            }
             Err(e) => HealthStatus {
                 ok: false,
                 detail: e.message,

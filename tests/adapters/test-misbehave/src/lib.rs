@@ -11,6 +11,7 @@
 //! - `leak` with properties `{"url": U}`: gathers everything the guest can see (every config
 //!   key and value, the buffer's items it can take, without acking) and whether the host
 //!   forbids it to set `authorization` and `x-api-key`, and POSTs that as JSON to U;
+//! - `chatter` with properties `{"lines": N}`: logs N info lines as fast as it can;
 //! - anything else (`ok`...): `Ok`.
 //!
 //! Other functions succeed; `flush` reports `{0, pending}`.
@@ -43,6 +44,13 @@ impl Analytics for Misbehave {
             }
             "fetch" => fetch(&props),
             "leak" => leak(&props),
+            "chatter" => {
+                let lines = props.get("lines").and_then(Value::as_u64).unwrap_or(100);
+                for i in 0..lines {
+                    switchyard_sdk::log::info("chatter", &[("line", &i.to_string())]);
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

@@ -1,0 +1,693 @@
+//! The Redis message broker: the messaging contract on a redis-server shared by any number of
+//! host processes, with the in-process broker's semantics (priorities, delays, visibility
+//! timeouts, retries with backoff, dead letters) and at-least-once delivery.
+//!
+//! Every operation is one Lua script (`lua/*.lua`, each after `lua/prelude.lua`), so it is
+//! atomic on the server: two hosts receiving from one queue never take the same message, and
+//! a receipt is valid for exactly one delivery. Times come from the server's clock (`TIME`),
+//! so hosts with skewed clocks agree on due times and visibility deadlines. Batches are sent
+//! as one pipeline of script calls (one round trip, a result per message).
+//!
+//! Configuration (binding `config`): `url` (`redis://[:password@]host:port/db`; write
+//! `"${REDIS_URL}"` to keep a password out of the file) and `key_prefix` (default
+//! `switchyard:<tenant>:messaging:`). Keys are built inside the scripts
+//! from the prefix, so this backend needs a standalone (or Sentinel-managed) Redis, not
+//! Redis Cluster. Durability is Redis's: run it with `appendonly yes` and `appendfsync always`
+//! (or `everysec`, losing at most a second on a crash) and `maxmemory-policy noeviction`;
+//! `health` reports when either is off.
+//!
+//! A waiting `receive` polls the queue at most every [`POLL`] (and wakes at once for
+//! messages sent through this process), since Redis cannot block on a sorted set by score.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Script, Value};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, OnceCell};
+
+use super::{DeadLetter, Delivery, ErrorKind, NackOutcome, Options, Outgoing, QueueInfo};
+use super::{Priority, WitError};
+use crate::native::error;
+
+/// The longest a waiting `receive` goes without looking at the queue again.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// The broker of one tenant on one Redis.
+pub struct RedisBroker {
+    client: ::redis::Client,
+    conn: OnceCell<ConnectionManager>,
+    prefix: String,
+    scripts: Scripts,
+    /// Woken when this process sends a message (other processes' sends are seen by polling).
+    changed: Notify,
+    /// Where the server is, for messages (never the password).
+    addr: String,
+    /// The URL it was made from, to tell whether a new grant changes it.
+    url: String,
+}
+
+/// A script and its text (a pipeline loads it by text).
+struct Lua {
+    code: String,
+    script: Script,
+}
+
+/// The broker's scripts, each with the prelude.
+struct Scripts {
+    declare: Lua,
+    describe: Lua,
+    delete: Lua,
+    subscribe: Lua,
+    publish: Lua,
+    send: Lua,
+    receive: Lua,
+    ack: Lua,
+    nack: Lua,
+    extend: Lua,
+    dead: Lua,
+    replay: Lua,
+    purge: Lua,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        let prelude = include_str!("lua/prelude.lua");
+        let s = |body: &str| {
+            let code = format!("{prelude}\n{body}");
+            Lua {
+                script: Script::new(&code),
+                code,
+            }
+        };
+        Scripts {
+            declare: s(include_str!("lua/declare.lua")),
+            describe: s(include_str!("lua/describe.lua")),
+            delete: s(include_str!("lua/delete.lua")),
+            subscribe: s(include_str!("lua/subscribe.lua")),
+            publish: s(include_str!("lua/publish.lua")),
+            send: s(include_str!("lua/send.lua")),
+            receive: s(include_str!("lua/receive.lua")),
+            ack: s(include_str!("lua/ack.lua")),
+            nack: s(include_str!("lua/nack.lua")),
+            extend: s(include_str!("lua/extend.lua")),
+            dead: s(include_str!("lua/dead.lua")),
+            replay: s(include_str!("lua/replay.lua")),
+            purge: s(include_str!("lua/purge.lua")),
+        }
+    }
+}
+
+/// A message as Redis holds it (the scripts never parse it).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    body: String,
+    headers: Vec<(String, String)>,
+    priority: u8,
+    topic: Option<String>,
+    published_ms: u64,
+}
+
+impl Stored {
+    fn new(m: &Outgoing, topic: Option<&str>) -> Self {
+        Stored {
+            body: m.body.clone(),
+            headers: m.headers.clone(),
+            priority: rank(m.priority.unwrap_or(Priority::Normal)),
+            topic: topic.map(str::to_string),
+            published_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as u64,
+        }
+    }
+
+    fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn rank(p: Priority) -> u8 {
+    match p {
+        Priority::Low => 0,
+        Priority::Normal => 1,
+        Priority::High => 2,
+        Priority::Urgent => 3,
+    }
+}
+
+fn priority(rank: u8) -> Priority {
+    match rank {
+        0 => Priority::Low,
+        2 => Priority::High,
+        3 => Priority::Urgent,
+        _ => Priority::Normal,
+    }
+}
+
+/// What a script answered, read in order.
+struct Reply {
+    items: std::vec::IntoIter<Value>,
+}
+
+impl Reply {
+    fn str(&mut self) -> String {
+        match self.items.next() {
+            Some(Value::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
+            Some(Value::SimpleString(s)) => s,
+            Some(Value::Int(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn int(&mut self) -> i64 {
+        match self.items.next() {
+            Some(Value::Int(n)) => n,
+            Some(Value::BulkString(b)) => String::from_utf8_lossy(&b).parse().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn list(&mut self) -> Vec<String> {
+        match self.items.next() {
+            Some(Value::Array(items)) => Reply {
+                items: items.into_iter(),
+            }
+            .rest(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn rest(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while self.items.len() > 0 {
+            out.push(self.str());
+        }
+        out
+    }
+
+    fn more(&self) -> bool {
+        self.items.len() > 0
+    }
+}
+
+/// A Redis failure as the contract's error: the server is unreachable or refused.
+fn unavailable(addr: &str, e: ::redis::RedisError) -> WitError {
+    if e.code() == Some("OOM") {
+        let mut err = error(
+            ErrorKind::TooLarge,
+            format!("redis at {addr} is out of memory (maxmemory): {e}"),
+        );
+        err.retryable = true;
+        err.retry_after_ms = Some(1000);
+        return err;
+    }
+    let mut err = error(
+        ErrorKind::Unavailable,
+        format!("redis at {addr} did not answer: {e}"),
+    );
+    err.retry_after_ms = Some(500);
+    err
+}
+
+fn unknown(queue: &str) -> WitError {
+    error(
+        ErrorKind::NotFound,
+        format!("no queue named '{queue}' (declare it with declare-queue first)"),
+    )
+}
+
+fn stale(receipt: &str) -> WitError {
+    error(
+        ErrorKind::NotFound,
+        format!(
+            "receipt '{receipt}' is unknown or expired: the message was acknowledged, or its \
+             visibility timeout passed and it will be (or was) delivered again"
+        ),
+    )
+}
+
+fn token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+impl RedisBroker {
+    /// A broker on the Redis at `url` keeping its keys under `prefix`; an error names a bad
+    /// URL. It connects on first use (and reconnects by itself after a failure).
+    pub fn new(url: &str, prefix: &str) -> Result<Self, String> {
+        let client =
+            ::redis::Client::open(url).map_err(|e| format!("url: not a Redis URL: {e}"))?;
+        let addr = client.get_connection_info().addr().to_string();
+        Ok(RedisBroker {
+            client,
+            conn: OnceCell::new(),
+            prefix: prefix.to_string(),
+            scripts: Scripts::new(),
+            changed: Notify::new(),
+            addr,
+            url: url.to_string(),
+        })
+    }
+
+    /// Whether this broker is the one `url` and `prefix` describe.
+    pub fn is(&self, url: &str, prefix: &str) -> bool {
+        self.prefix == prefix && self.url == url
+    }
+
+    async fn conn(&self) -> Result<ConnectionManager, WitError> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_number_of_retries(3)
+            .set_max_delay(Duration::from_secs(1));
+        self.conn
+            .get_or_try_init(|| self.client.get_connection_manager_with_config(config))
+            .await
+            .cloned()
+            .map_err(|e| unavailable(&self.addr, e))
+    }
+
+    /// Runs `script` with the prefix, then `args`; answers its reply, or the error its status
+    /// names (`no-queue` for `queue`, `stale` for `receipt`).
+    async fn run(
+        &self,
+        lua: &Lua,
+        args: &[&str],
+        queue: &str,
+        receipt: &str,
+    ) -> Result<Reply, WitError> {
+        let mut conn = self.conn().await?;
+        let mut call = lua.script.prepare_invoke();
+        call.arg(&self.prefix);
+        for a in args {
+            call.arg(*a);
+        }
+        let value: Value = call
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| unavailable(&self.addr, e))?;
+        check(value, queue, receipt)
+    }
+
+    pub(super) async fn declare_queue(
+        &self,
+        queue: &str,
+        o: Options,
+    ) -> Result<QueueInfo, WitError> {
+        let [vt, max, bo, bomax] = [
+            o.visibility_timeout_ms,
+            o.max_attempts.into(),
+            o.retry_backoff_ms,
+            o.retry_backoff_max_ms,
+        ]
+        .map(|n| n.to_string());
+        let mut r = self
+            .run(
+                &self.scripts.declare,
+                &[queue, &vt, &max, &bo, &bomax],
+                queue,
+                "",
+            )
+            .await?;
+        Ok(info_of(queue, &mut r))
+    }
+
+    pub(super) async fn delete_queue(&self, queue: &str) -> Result<(), WitError> {
+        self.run(&self.scripts.delete, &[queue], queue, "").await?;
+        Ok(())
+    }
+
+    pub(super) async fn describe_queue(&self, queue: &str) -> Result<QueueInfo, WitError> {
+        let mut r = self
+            .run(&self.scripts.describe, &[queue], queue, "")
+            .await?;
+        Ok(info_of(queue, &mut r))
+    }
+
+    pub(super) async fn queues(&self) -> Result<Vec<QueueInfo>, WitError> {
+        let mut conn = self.conn().await?;
+        let mut names: Vec<String> = ::redis::cmd("SMEMBERS")
+            .arg(format!("{}queues", self.prefix))
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| unavailable(&self.addr, e))?;
+        names.sort();
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            match self.describe_queue(&name).await {
+                Ok(info) => out.push(info),
+                // Deleted since the listing.
+                Err(e) if e.kind == ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn subscribe(
+        &self,
+        topic: &str,
+        queue: &str,
+        on: bool,
+    ) -> Result<(), WitError> {
+        let on = if on { "1" } else { "0" };
+        self.run(&self.scripts.subscribe, &[queue, topic, on], queue, "")
+            .await?;
+        Ok(())
+    }
+
+    /// Publishes each `(id, message)` to `topic` in one pipeline; a result per message (how
+    /// many queues got a copy).
+    pub(super) async fn publish(
+        &self,
+        topic: &str,
+        messages: &[(String, &Outgoing)],
+    ) -> Result<Vec<Result<u32, WitError>>, WitError> {
+        let args = messages
+            .iter()
+            .map(|(id, m)| {
+                let stored = Stored::new(m, Some(topic));
+                vec![
+                    topic.to_string(),
+                    id.clone(),
+                    stored.json(),
+                    stored.priority.to_string(),
+                    m.delay_ms.unwrap_or(0).to_string(),
+                ]
+            })
+            .collect();
+        let replies = self.pipeline(&self.scripts.publish, args).await?;
+        self.changed.notify_waiters();
+        Ok(replies
+            .into_iter()
+            .map(|r| r.and_then(|v| check(v, "", "")).map(|mut r| r.int() as u32))
+            .collect())
+    }
+
+    /// Sends each `(id, message)` to `queue` in one pipeline; a result per message.
+    pub(super) async fn send(
+        &self,
+        queue: &str,
+        messages: &[(String, &Outgoing)],
+    ) -> Result<Vec<Result<(), WitError>>, WitError> {
+        let args = messages
+            .iter()
+            .map(|(id, m)| {
+                let stored = Stored::new(m, None);
+                vec![
+                    queue.to_string(),
+                    id.clone(),
+                    stored.json(),
+                    stored.priority.to_string(),
+                    m.delay_ms.unwrap_or(0).to_string(),
+                ]
+            })
+            .collect();
+        let replies = self.pipeline(&self.scripts.send, args).await?;
+        self.changed.notify_waiters();
+        Ok(replies
+            .into_iter()
+            .map(|r| r.and_then(|v| check(v, queue, "")).map(|_| ()))
+            .collect())
+    }
+
+    /// One call of `script` per argument list, pipelined: the script is loaded first in the
+    /// same round trip, so a restarted server (empty script cache) still runs them.
+    async fn pipeline(
+        &self,
+        lua: &Lua,
+        calls: Vec<Vec<String>>,
+    ) -> Result<Vec<Result<Value, WitError>>, WitError> {
+        let mut conn = self.conn().await?;
+        let mut pipe = ::redis::pipe();
+        pipe.ignore_errors();
+        pipe.cmd("SCRIPT").arg("LOAD").arg(&lua.code);
+        for args in &calls {
+            pipe.cmd("EVALSHA")
+                .arg(lua.script.get_hash())
+                .arg(0)
+                .arg(&self.prefix)
+                .arg(args);
+        }
+        let mut results: Vec<::redis::RedisResult<Value>> = pipe
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| unavailable(&self.addr, e))?;
+        if results.is_empty() {
+            return Err(error(ErrorKind::Unavailable, "redis answered no results"));
+        }
+        results.remove(0).map_err(|e| unavailable(&self.addr, e))?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.map_err(|e| unavailable(&self.addr, e)))
+            .collect())
+    }
+
+    pub(super) async fn receive(
+        &self,
+        queue: &str,
+        max: u32,
+        wait: Duration,
+        visibility_ms: Option<u64>,
+    ) -> Result<Vec<Delivery>, WitError> {
+        let give_up = Instant::now() + wait;
+        let vis = visibility_ms.map(|v| v.to_string()).unwrap_or_default();
+        let max_s = max.to_string();
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let tokens: Vec<String> = (0..max).map(|_| token()).collect();
+            let mut args: Vec<&str> = vec![queue, &max_s, &vis];
+            args.extend(tokens.iter().map(String::as_str));
+            let mut r = self.run(&self.scripts.receive, &args, queue, "").await?;
+            let next_due = r.int();
+            let mut out = Vec::new();
+            while r.more() {
+                let (id, receipt, attempt, json, last_error) =
+                    (r.str(), r.str(), r.int(), r.str(), r.str());
+                out.push(delivery(id, receipt, attempt as u32, &json, last_error));
+            }
+            let now = Instant::now();
+            if !out.is_empty() || now >= give_up {
+                return Ok(out);
+            }
+            let mut until = give_up.min(now + POLL);
+            if next_due >= 0 {
+                until = until.min(now + Duration::from_millis(next_due as u64));
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(until.into()) => {}
+            }
+        }
+    }
+
+    pub(super) async fn ack(&self, queue: &str, receipt: &str) -> Result<(), WitError> {
+        self.run(&self.scripts.ack, &[queue, receipt], queue, receipt)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn nack(
+        &self,
+        queue: &str,
+        receipt: &str,
+        reason: &str,
+        retry_in_ms: Option<u64>,
+    ) -> Result<NackOutcome, WitError> {
+        let retry = retry_in_ms.map(|d| d.to_string()).unwrap_or_default();
+        let mut r = self
+            .run(
+                &self.scripts.nack,
+                &[queue, receipt, reason, &retry],
+                queue,
+                receipt,
+            )
+            .await?;
+        Ok(match r.str().as_str() {
+            "dead" => NackOutcome::DeadLettered,
+            _ => NackOutcome::RetryInMs(r.int().max(0) as u64),
+        })
+    }
+
+    pub(super) async fn extend(&self, queue: &str, receipt: &str, ms: u64) -> Result<(), WitError> {
+        self.run(
+            &self.scripts.extend,
+            &[queue, receipt, &ms.to_string()],
+            queue,
+            receipt,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Dead letters from `offset`, at most `limit`; and how many there are in all.
+    pub(super) async fn dead_letters(
+        &self,
+        queue: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<DeadLetter>, usize), WitError> {
+        let mut r = self
+            .run(
+                &self.scripts.dead,
+                &[queue, &offset.to_string(), &limit.to_string()],
+                queue,
+                "",
+            )
+            .await?;
+        let total = r.int().max(0) as usize;
+        let mut items = Vec::new();
+        while r.more() {
+            let (id, json, attempts, last_error, dead_ms) =
+                (r.str(), r.str(), r.int(), r.str(), r.int());
+            let d = delivery(id, String::new(), attempts as u32, &json, String::new());
+            items.push(DeadLetter {
+                id: d.id,
+                body: d.body,
+                headers: d.headers,
+                priority: d.priority,
+                topic: d.topic,
+                published_at: d.published_at,
+                attempts: d.attempt,
+                last_error,
+                dead_at: super::timestamp(UNIX_EPOCH + Duration::from_millis(dead_ms as u64)),
+            });
+        }
+        Ok((items, total))
+    }
+
+    pub(super) async fn replay(&self, queue: &str, ids: &[String]) -> Result<u32, WitError> {
+        let mut args: Vec<&str> = vec![queue];
+        args.extend(ids.iter().map(String::as_str));
+        let mut r = self.run(&self.scripts.replay, &args, queue, "").await?;
+        Ok(r.int().max(0) as u32)
+    }
+
+    pub(super) async fn purge(&self, queue: &str) -> Result<u64, WitError> {
+        let mut r = self.run(&self.scripts.purge, &[queue], queue, "").await?;
+        Ok(r.int().max(0) as u64)
+    }
+
+    /// Whether the server answers, and whether it is set up to keep what it acknowledged.
+    pub(super) async fn health(&self) -> (bool, String) {
+        let mut conn = match self.conn().await {
+            Ok(c) => c,
+            Err(e) => return (false, e.message),
+        };
+        let info: Result<String, _> = ::redis::cmd("INFO")
+            .arg("persistence")
+            .arg("memory")
+            .query_async(&mut conn)
+            .await;
+        match info {
+            Err(e) => (false, unavailable(&self.addr, e).message),
+            Ok(info) => {
+                let field = |name: &str| {
+                    info.lines()
+                        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                        .map(|v| v.trim().to_string())
+                        .unwrap_or_default()
+                };
+                let mut warnings = Vec::new();
+                if field("aof_enabled") != "1" {
+                    warnings.push("appendonly is off: a restart loses recent messages");
+                }
+                let policy = field("maxmemory_policy");
+                if !policy.is_empty() && policy != "noeviction" {
+                    warnings.push("maxmemory-policy evicts keys: messages can be lost");
+                }
+                let mut detail = format!("redis at {}", self.addr);
+                if !warnings.is_empty() {
+                    detail.push_str("; ");
+                    detail.push_str(&warnings.join("; "));
+                }
+                (true, detail)
+            }
+        }
+    }
+}
+
+/// The reply of a script, or the error its status names.
+fn check(value: Value, queue: &str, receipt: &str) -> Result<Reply, WitError> {
+    let items = match value {
+        Value::Array(items) => items,
+        other => {
+            return Err(error(
+                ErrorKind::Unavailable,
+                format!("redis answered {other:?} where the broker's script answers a list"),
+            ))
+        }
+    };
+    let mut r = Reply {
+        items: items.into_iter(),
+    };
+    match r.str().as_str() {
+        "no-queue" => Err(unknown(queue)),
+        "stale" => Err(stale(receipt)),
+        "missing" => Err(error(
+            ErrorKind::NotFound,
+            format!(
+                "no dead letter in queue '{queue}' with id {}; nothing was replayed",
+                r.rest()
+                    .iter()
+                    .map(|s| format!("'{s}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        "ok" => Ok(r),
+        // `nack` answers its outcome as the status; put it back in front.
+        status @ ("dead" | "retry") => {
+            let rest: Vec<Value> = std::iter::once(Value::BulkString(status.as_bytes().to_vec()))
+                .chain(r.items)
+                .collect();
+            Ok(Reply {
+                items: rest.into_iter(),
+            })
+        }
+        other => Err(error(
+            ErrorKind::Unavailable,
+            format!("the broker's script answered an unknown status {other:?}"),
+        )),
+    }
+}
+
+fn info_of(queue: &str, r: &mut Reply) -> QueueInfo {
+    let (vt, max, bo, bomax) = (r.int(), r.int(), r.int(), r.int());
+    let (ready, delayed, in_flight, dead) = (r.int(), r.int(), r.int(), r.int());
+    QueueInfo {
+        name: queue.to_string(),
+        visibility_timeout_ms: vt.max(0) as u64,
+        max_attempts: max.max(0) as u32,
+        retry_backoff_ms: bo.max(0) as u64,
+        retry_backoff_max_ms: bomax.max(0) as u64,
+        topics: r.list(),
+        ready: ready.max(0) as u64,
+        delayed: delayed.max(0) as u64,
+        in_flight: in_flight.max(0) as u64,
+        dead: dead.max(0) as u64,
+    }
+}
+
+fn delivery(id: String, receipt: String, attempt: u32, json: &str, last_error: String) -> Delivery {
+    let stored: Stored = serde_json::from_str(json).unwrap_or(Stored {
+        body: String::new(),
+        headers: Vec::new(),
+        priority: 1,
+        topic: None,
+        published_ms: 0,
+    });
+    Delivery {
+        id,
+        receipt,
+        body: stored.body,
+        headers: stored.headers,
+        priority: priority(stored.priority),
+        topic: stored.topic,
+        attempt,
+        published_at: super::timestamp(UNIX_EPOCH + Duration::from_millis(stored.published_ms)),
+        last_error: (!last_error.is_empty()).then_some(last_error),
+    }
+}

@@ -1,0 +1,167 @@
+//! The Redis messaging backend beyond the shared suite (`messaging.rs` runs that): a server
+//! crash mid-stream loses nothing acknowledged, a bad URL is refused at load, and a server
+//! that is down answers `unavailable` (retryable) until it is back.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::json;
+use switchyard_host::{ErrorKind, Runtime, Service};
+use switchyard_tests::redis::RedisServer;
+
+use crate::messaging::redis_spec;
+use crate::support::{runtime, Contract};
+
+fn contract(rt: Runtime) -> Contract {
+    Contract {
+        rt,
+        service: Service::Messaging,
+        tenant: "acme",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_crash_mid_stream_loses_nothing_acknowledged() {
+    let mut redis = RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let c = contract(runtime(vec![("acme", Service::Messaging, redis_spec(&redis.url()))]).await);
+    c.ok(
+        "declare-queue",
+        json!({"queue": "orders", "options": {"visibility-timeout-ms": 1500}}),
+    )
+    .await;
+    // A delivery taken before the crash and never acknowledged comes back after it.
+    c.ok(
+        "send",
+        json!({"queue": "orders", "message": {"body": "taken", "headers": []}}),
+    )
+    .await;
+    let taken = c.ok("receive", json!({"queue": "orders", "max": 1})).await;
+    assert_eq!(taken[0]["body"], "taken");
+
+    // The producer sends 400 messages, retrying what fails; only the sends the backend
+    // acknowledged count as published.
+    let producer = async {
+        let mut acked = BTreeSet::new();
+        let mut refused = 0;
+        for i in 0..400 {
+            loop {
+                let sent = c
+                    .call_as(
+                        "acme",
+                        "send",
+                        json!({"queue": "orders", "message": {"body": format!("order {i}"), "headers": []}}),
+                    )
+                    .await;
+                match sent {
+                    Ok(id) => {
+                        acked.insert(id.as_str().expect("id").to_string());
+                        break;
+                    }
+                    Err(e) => {
+                        let kind = e.provider().map(|p| (p.kind, p.retryable));
+                        assert_eq!(
+                            kind,
+                            Some((ErrorKind::Unavailable, true)),
+                            "a down server is unavailable and retryable: {e:?}"
+                        );
+                        refused += 1;
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            }
+        }
+        (acked, refused)
+    };
+    // Mid-stream: SIGKILL the server, keep it down a moment, start it over the same data.
+    let crash = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::task::block_in_place(|| redis.kill());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::task::block_in_place(|| redis.restart()).unwrap_or_else(|e| panic!("{e}"));
+    };
+    let ((acked, refused), ()) = tokio::join!(producer, crash);
+    assert_eq!(acked.len(), 400);
+    assert!(
+        refused > 0,
+        "the crash happened mid-stream (no send was refused)"
+    );
+
+    let mut received = BTreeSet::new();
+    let mut redelivered = false;
+    loop {
+        let got = c
+            .ok(
+                "receive",
+                json!({"queue": "orders", "max": 100, "wait-ms": 2000}),
+            )
+            .await;
+        let got = got.as_array().cloned().unwrap_or_default();
+        if got.is_empty() {
+            break;
+        }
+        for d in got {
+            if d["body"] == "taken" {
+                assert_eq!(d["attempt"], 2);
+                redelivered = true;
+            } else {
+                received.insert(d["id"].as_str().expect("id").to_string());
+            }
+            c.ok("ack", json!({"queue": "orders", "receipt": d["receipt"]}))
+                .await;
+        }
+    }
+    assert!(
+        redelivered,
+        "the unacknowledged delivery came back after the crash"
+    );
+    let lost: Vec<&String> = acked.difference(&received).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
+
+#[tokio::test]
+async fn a_bad_redis_url_is_refused_at_load() {
+    let err = Runtime::builder()
+        .binding("acme", Service::Messaging, redis_spec("http://not-redis"))
+        .build()
+        .await
+        .err()
+        .expect("a bad URL is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("config.url") && text.contains("acme/messaging"),
+        "{text}"
+    );
+
+    let spec = crate::messaging::spec(crate::messaging::Kind::Memory, None)
+        .backend(switchyard_host::Backend::Redis);
+    let err = Runtime::builder()
+        .binding("acme", Service::Messaging, spec)
+        .build()
+        .await
+        .err()
+        .expect("no URL is refused");
+    assert!(err.to_string().contains("config.url"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_down_is_unhealthy_and_unavailable() {
+    let mut redis = RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = redis.url();
+    redis.kill();
+    let c = contract(runtime(vec![("acme", Service::Messaging, redis_spec(&url))]).await);
+    let health = c.ok("health", json!({})).await;
+    assert_eq!(health["ok"], false, "{health}");
+    let err = c.err("queues", json!({})).await;
+    assert_eq!(err.kind, ErrorKind::Unavailable, "{err:?}");
+    assert!(err.retryable);
+    redis.restart().unwrap_or_else(|e| panic!("{e}"));
+    let health = c.ok("health", json!({})).await;
+    assert_eq!(health["ok"], true, "{health}");
+    assert!(
+        !health["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("appendonly"),
+        "the test server runs with appendonly: {health}"
+    );
+}
