@@ -15,6 +15,7 @@ pub mod logging;
 pub mod messaging;
 pub mod monitoring;
 pub mod search;
+pub mod sentry;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -155,8 +156,11 @@ impl Backends {
             grant.logging = Some(log);
         }
         if service == Service::Monitoring {
+            let sentry = self::sentry::Settings::from_config(config).map_err(|e| e.to_string())?;
             let mut monitors = self.monitors.lock().unwrap_or_else(|p| p.into_inner());
-            grant.monitoring = Some(monitors.entry(tenant.to_string()).or_default().clone());
+            let monitor = monitors.entry(tenant.to_string()).or_default().clone();
+            self::sentry::configure(&monitor, tenant, sentry);
+            grant.monitoring = Some(monitor);
         }
         if service == Service::Search {
             let files = files.ok_or_else(|| {

@@ -48,6 +48,9 @@ pub const KEEP_BREADCRUMBS: usize = 100;
 #[derive(Default)]
 pub struct TenantMonitor {
     state: Mutex<State>,
+    /// Where captured errors and finished traces also go, when the binding names a Sentry DSN
+    /// (see [`super::sentry`]); kept here so it survives swaps.
+    sentry: Mutex<Option<std::sync::Arc<super::sentry::Forwarder>>>,
 }
 
 #[derive(Default)]
@@ -172,6 +175,25 @@ fn check_tags(at: &str, tags: &Tags) -> Result<Tags, WitError> {
 impl TenantMonitor {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The tenant's Sentry forwarder, if its binding names a DSN.
+    pub(crate) fn sentry(&self) -> Option<std::sync::Arc<super::sentry::Forwarder>> {
+        self.sentry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets (or, with `None`, removes) the tenant's Sentry forwarder; answers the one it had.
+    pub(crate) fn set_sentry(
+        &self,
+        forwarder: Option<std::sync::Arc<super::sentry::Forwarder>>,
+    ) -> Option<std::sync::Arc<super::sentry::Forwarder>> {
+        std::mem::replace(
+            &mut *self.sentry.lock().unwrap_or_else(|p| p.into_inner()),
+            forwarder,
+        )
     }
 
     fn record(
@@ -654,7 +676,27 @@ impl Host for CallState {
         span.info.ended_at = Some(now());
         span.info.duration_ms = Some(span.started.elapsed().as_secs_f64() * 1000.0);
         span.info.status = status;
-        Ok(span.info.clone())
+        let ended = span.info.clone();
+        if ended.parent_id.is_none() {
+            if let Some(sentry) = monitor.sentry() {
+                // The trace's other spans that have ended, in start order (see super::sentry
+                // for those that end after their root).
+                let spans: Vec<SpanInfo> = state
+                    .span_order
+                    .iter()
+                    .filter_map(|id| state.spans.get(id))
+                    .filter(|s| {
+                        s.info.trace_id == ended.trace_id
+                            && s.info.span_id != ended.span_id
+                            && s.info.ended_at.is_some()
+                    })
+                    .map(|s| s.info.clone())
+                    .collect();
+                drop(state);
+                sentry.send_transaction(&ended, &spans);
+            }
+        }
+        Ok(ended)
     }
 
     async fn trace(&mut self, trace_id: String) -> Result<Vec<SpanInfo>, WitError> {
@@ -702,11 +744,13 @@ impl Host for CallState {
         }));
         let skip = crumbs.len().saturating_sub(KEEP_BREADCRUMBS);
         event.breadcrumbs = crumbs.into_iter().skip(skip).collect();
-        let trace_id = event
+        let sentry = monitor.sentry();
+        let span = event
             .span_id
             .as_ref()
             .and_then(|id| state.spans.get(id))
-            .map(|s| s.info.trace_id.clone());
+            .map(|s| s.info.clone());
+        let trace_id = span.as_ref().map(|s| s.trace_id.clone());
         let id = uuid::Uuid::new_v4().simple().to_string();
         tracing::event!(
             target: "switchyard::app", tracing::Level::ERROR,
@@ -716,12 +760,18 @@ impl Host for CallState {
         if state.errors.len() == KEEP_ERRORS {
             state.errors.pop_back();
         }
-        state.errors.push_front(CapturedError {
+        let captured = CapturedError {
             id: id.clone(),
             at: now(),
             event,
             trace_id,
-        });
+        };
+        let forward = sentry.map(|f| (f, captured.clone()));
+        state.errors.push_front(captured);
+        drop(state);
+        if let Some((sentry, captured)) = forward {
+            sentry.capture_error(&captured, span.as_ref());
+        }
         Ok(id)
     }
 

@@ -7,6 +7,7 @@
 pub mod posthog;
 pub mod recorder;
 pub mod sendgrid;
+pub mod sentry;
 pub mod stripe;
 pub mod twilio;
 

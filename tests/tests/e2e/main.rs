@@ -14,6 +14,7 @@ mod posthog;
 mod redis;
 mod sandbox;
 mod search;
+mod sentry;
 mod storage;
 mod support;
 mod swap;
