@@ -4,11 +4,13 @@
 //! until it is dropped or [`MockServer::shutdown`] is called, and hands each request to a handler
 //! function. Nothing here blocks a thread: accept loop and connections are tokio tasks.
 
+pub mod algolia;
 pub mod posthog;
 pub mod recorder;
 pub mod sendgrid;
 pub mod sentry;
 pub mod stripe;
+pub mod supabase;
 pub mod twilio;
 
 #[cfg(test)]

@@ -1,13 +1,20 @@
-//! The search contract's behaviour suite, through the JSON gateway, for every provider: today
-//! the host's embedded full-text index (`search-host` with `backend = "tantivy"`), one index
-//! directory per tenant. A cloud adapter (Algolia, against its mock) joins with one `suite!`
-//! line and its own `spec`.
+//! The search contract's behaviour suite, through the JSON gateway, for every provider: the
+//! host's embedded full-text index (`search-host` with `backend = "tantivy"`), one index
+//! directory per tenant, and `search-algolia` against [`MockAlgolia`], one index prefix and
+//! one API key restricted to it per tenant.
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use switchyard_host::{Backend, BindingSpec, ComponentSource, ErrorKind, Runtime, Service};
+use switchyard_host::{
+    Backend, BindingSpec, ComponentSource, CredentialConfig, ErrorKind, Injection, Runtime,
+    SecretSource, Service,
+};
+use switchyard_tests::mock::algolia::{
+    ApiKey, Failure, MockAlgolia, MockAlgoliaOptions, ADMIN_KEY,
+};
 
 use crate::support::{component, expect_error, options, runtime, Contract};
 
@@ -19,22 +26,147 @@ const OTHER: &str = "globex";
 pub enum Kind {
     /// The host's embedded tantivy index behind the `search-host` bridge.
     Tantivy,
+    /// `search-algolia` against [`MockAlgolia`].
+    Algolia,
 }
 
-/// The binding of `kind` for a tenant keeping its indexes in `dir`.
+/// What each provider can do, where providers differ (adapters/search-algolia/README.md
+/// says why Algolia cannot).
+impl Kind {
+    /// The component of its bindings.
+    fn component(self) -> &'static str {
+        match self {
+            Kind::Tantivy => "search-host",
+            Kind::Algolia => "search-algolia",
+        }
+    }
+
+    /// Whether text values compare with gt/gte/lt/lte (Algolia's filters compare only
+    /// numbers: the adapter answers `unsupported`).
+    fn compares_text_ranges(self) -> bool {
+        self != Kind::Algolia
+    }
+
+    /// Whether a text field sorts (Algolia sorts by numbers and booleans only).
+    fn sorts_text(self) -> bool {
+        self != Kind::Algolia
+    }
+
+    /// Whether a document's body comes back as the very text given (Algolia stores records,
+    /// not their text: an equal JSON object comes back).
+    fn keeps_body_text(self) -> bool {
+        self != Kind::Algolia
+    }
+
+    /// Whether the provider is reached over several hosts with fallback, and gives each
+    /// tenant a key of its own restricted to its indexes (Algolia).
+    fn is_cloud(self) -> bool {
+        self == Kind::Algolia
+    }
+}
+
+/// The binding of `kind` for a tenant keeping its indexes in `dir` (tantivy).
 pub fn spec(kind: Kind, dir: &Path) -> BindingSpec {
     match kind {
         Kind::Tantivy => BindingSpec::new(ComponentSource::path(component("search-host")))
             .backend(Backend::Tantivy)
             .files(dir),
+        Kind::Algolia => panic!("an Algolia binding needs its mock: use algolia_spec"),
     }
 }
 
-/// [`TENANT`] and [`OTHER`] bound to `kind`, each over its own directory.
+/// The API key of each tenant, restricted to the tenant's prefix.
+fn algolia_key(tenant: &str) -> String {
+    format!("{tenant}_search_and_write_key")
+}
+
+/// A mock Algolia application knowing the admin key and each tenant's restricted key.
+async fn algolia_mock() -> MockAlgolia {
+    let mut keys = vec![ApiKey::new(ADMIN_KEY, &[])];
+    for tenant in [TENANT, OTHER] {
+        keys.push(ApiKey::new(&algolia_key(tenant), &[&format!("{tenant}_*")]));
+    }
+    MockAlgolia::start_with(MockAlgoliaOptions {
+        keys,
+        ..MockAlgoliaOptions::default()
+    })
+    .await
+}
+
+/// A `search-algolia` binding on `mock` with `prefix` and `key`: reads on hosts 0, 2, 3,
+/// writes on hosts 1, 2, 3 (as `-dsn`, the write host and the `algolianet` fallbacks), both
+/// Algolia headers injected by the host for every host, quick retries and task polling.
+fn algolia_spec(
+    mock: &MockAlgolia,
+    prefix: &str,
+    key: &str,
+    config: &[(&str, &str)],
+) -> BindingSpec {
+    let hosts = mock.host_urls();
+    let mut spec = BindingSpec::new(ComponentSource::path(component("search-algolia")))
+        .config("app_id", mock.app_id())
+        .config("index_prefix", prefix)
+        .config(
+            "read_hosts",
+            [&hosts[0], &hosts[2], &hosts[3]]
+                .map(String::as_str)
+                .join(","),
+        )
+        .config(
+            "write_hosts",
+            [&hosts[1], &hosts[2], &hosts[3]]
+                .map(String::as_str)
+                .join(","),
+        )
+        .config("retry_base_ms", "20")
+        .config("retry_max_ms", "200")
+        .config("task_poll_ms", "10")
+        .config("read_timeout_ms", "2000");
+    for host in &hosts {
+        spec = spec
+            .allow(host)
+            .expect("allow")
+            .credential(&CredentialConfig {
+                host: host.clone(),
+                secret: SecretSource::Value(key.into()),
+                inject: Injection::Header {
+                    name: "x-algolia-api-key".into(),
+                },
+            })
+            .expect("credential")
+            .credential(&CredentialConfig {
+                host: host.clone(),
+                secret: SecretSource::Value(mock.app_id()),
+                inject: Injection::Header {
+                    name: "x-algolia-application-id".into(),
+                },
+            })
+            .expect("credential");
+    }
+    for (k, v) in config {
+        spec = spec.config(*k, *v);
+    }
+    spec
+}
+
+/// The binding of `tenant` to `kind`: over `dir` (tantivy), or on `mock` with the tenant's
+/// prefix and key (Algolia).
+fn tenant_spec(kind: Kind, tenant: &str, dir: &Path, mock: Option<&MockAlgolia>) -> BindingSpec {
+    match (kind, mock) {
+        (Kind::Algolia, Some(mock)) => {
+            algolia_spec(mock, &format!("{tenant}_"), &algolia_key(tenant), &[])
+        }
+        _ => spec(kind, dir),
+    }
+}
+
+/// [`TENANT`] and [`OTHER`] bound to `kind`, each over its own directory (or prefix).
 struct Provider {
     kind: Kind,
     c: Contract,
     dirs: [tempfile::TempDir; 2],
+    /// The mock Algolia application, for [`Kind::Algolia`].
+    algolia: Option<MockAlgolia>,
 }
 
 impl std::ops::Deref for Provider {
@@ -44,11 +176,24 @@ impl std::ops::Deref for Provider {
     }
 }
 
-/// A runtime over the tenants' directories (a new one over the same directories is a restart).
-async fn runtime_over(kind: Kind, dirs: &[tempfile::TempDir; 2]) -> Runtime {
+/// A runtime over the tenants' directories or the mock (a new one over the same directories
+/// or mock is a restart).
+async fn runtime_over(
+    kind: Kind,
+    dirs: &[tempfile::TempDir; 2],
+    mock: Option<&MockAlgolia>,
+) -> Runtime {
     runtime(vec![
-        (TENANT, Service::Search, spec(kind, dirs[0].path())),
-        (OTHER, Service::Search, spec(kind, dirs[1].path())),
+        (
+            TENANT,
+            Service::Search,
+            tenant_spec(kind, TENANT, dirs[0].path(), mock),
+        ),
+        (
+            OTHER,
+            Service::Search,
+            tenant_spec(kind, OTHER, dirs[1].path(), mock),
+        ),
     ])
     .await
 }
@@ -58,7 +203,11 @@ async fn provider(kind: Kind) -> Provider {
         tempfile::tempdir().expect("tempdir"),
         tempfile::tempdir().expect("tempdir"),
     ];
-    let rt = runtime_over(kind, &dirs).await;
+    let algolia = match kind {
+        Kind::Algolia => Some(algolia_mock().await),
+        Kind::Tantivy => None,
+    };
+    let rt = runtime_over(kind, &dirs, algolia.as_ref()).await;
     Provider {
         kind,
         c: Contract {
@@ -67,6 +216,7 @@ async fn provider(kind: Kind) -> Provider {
             tenant: TENANT,
         },
         dirs,
+        algolia,
     }
 }
 
@@ -330,12 +480,6 @@ async fn filters_compare_numbers_text_and_booleans(p: &Provider) {
             json!([f("genre", "ne", json!({"text": "tech"}))]),
             vec!["3", "4", "5", "6"],
         ),
-        // Text ranges compare bytes: "scifi" and "tech" are after "s".
-        (
-            json!([f("genre", "gt", json!({"text": "s"}))]),
-            vec!["1", "2", "4", "5"],
-        ),
-        (json!([f("genre", "lt", json!({"text": "f"}))]), vec!["6"]),
         (
             json!([f("tags", "eq", json!({"text": "classic"}))]),
             vec!["3", "4", "5"],
@@ -364,6 +508,27 @@ async fn filters_compare_numbers_text_and_booleans(p: &Provider) {
     ];
     for (filters, want) in cases {
         assert_eq!(p.filtered(filters.clone()).await, strs(&want), "{filters}");
+    }
+    // Text ranges compare bytes: "scifi" and "tech" are after "s".
+    let ranges = [
+        (
+            json!([f("genre", "gt", json!({"text": "s"}))]),
+            vec!["1", "2", "4", "5"],
+        ),
+        (json!([f("genre", "lt", json!({"text": "f"}))]), vec!["6"]),
+    ];
+    for (filters, want) in ranges {
+        if p.kind.compares_text_ranges() {
+            assert_eq!(p.filtered(filters.clone()).await, strs(&want), "{filters}");
+        } else {
+            let e = p
+                .err(
+                    "search",
+                    json!({"index": "books", "request": request("", json!({"filters": filters}))}),
+                )
+                .await;
+            expect_error(&e, ErrorKind::Unsupported, "genre");
+        }
     }
     // With a query: both apply, and filters do not change the scores.
     let with_query = p
@@ -521,10 +686,15 @@ async fn sorts_by_a_sortable_field(p: &Provider) {
         strs(&["2", "1", "4", "3", "5", "6"]),
         "dearest first, the book without a price still last"
     );
-    assert_eq!(
-        p.ids("books", "", sorted("title", "ascending")).await,
-        strs(&["6", "4", "5", "2", "3", "1"])
-    );
+    let by_title = p.ids("books", "", sorted("title", "ascending")).await;
+    if p.kind.sorts_text() {
+        assert_eq!(by_title, strs(&["6", "4", "5", "2", "3", "1"]));
+    } else {
+        // Not ordered, but every hit is there once.
+        let mut got = by_title.clone();
+        got.sort();
+        assert_eq!(got, strs(&["1", "2", "3", "4", "5", "6"]), "{by_title:?}");
+    }
     assert_eq!(
         p.ids("books", "rust", sorted("price", "ascending")).await,
         strs(&["3", "1", "2"]),
@@ -590,7 +760,11 @@ async fn indexing_an_id_again_replaces_the_document(p: &Provider) {
     let got = p
         .ok("get-document", json!({"index": "books", "id": "raw"}))
         .await;
-    assert_eq!(got["body"], text);
+    if p.kind.keeps_body_text() {
+        assert_eq!(got["body"], text);
+    } else {
+        assert_eq!(body(&got["body"]), json!({"z": 1, "a": {"y": 2, "b": 3}}));
+    }
     // The later of two items with one id wins.
     p.ok(
         "index-documents",
@@ -1021,7 +1195,7 @@ async fn documents_persist_across_a_restart(p: &Provider) {
         .await;
     p.rt.shutdown().await;
 
-    let rt = runtime_over(p.kind, &p.dirs).await;
+    let rt = runtime_over(p.kind, &p.dirs, p.algolia.as_ref()).await;
     let again = Contract {
         rt,
         service: Service::Search,
@@ -1060,7 +1234,7 @@ async fn documents_survive_a_swap(p: &Provider) {
     p.rt.swap(
         TENANT,
         Service::Search,
-        ComponentSource::path(component("search-host")),
+        ComponentSource::path(component(p.kind.component())),
     )
     .await
     .expect("swap");
@@ -1126,6 +1300,260 @@ async fn reports_processing_time_and_health(p: &Provider) {
     );
 }
 
+/// Algolia's retry strategy over its hosts: a host answering 5xx or timing out is skipped and
+/// the call succeeds on the next; a 4xx fails at once on no other host; when every host
+/// fails the call is `unavailable`; a 429 is retried after its `Retry-After`. (Reads go to
+/// hosts 0, 2, 3 and writes to 1, 2, 3.)
+async fn reads_and_writes_fall_back_to_the_next_host(p: &Provider) {
+    let Some(mock) = p.algolia.as_ref().filter(|_| p.kind.is_cloud()) else {
+        return;
+    };
+    p.books().await;
+    // A short read time-out, so that a slow host is given up quickly.
+    let rt = runtime(vec![(
+        TENANT,
+        Service::Search,
+        algolia_spec(
+            mock,
+            "acme_",
+            &algolia_key(TENANT),
+            &[("read_timeout_ms", "300"), ("max_retries", "2")],
+        ),
+    )])
+    .await;
+    let c = Contract {
+        rt,
+        service: Service::Search,
+        tenant: TENANT,
+    };
+    let rust = || {
+        c.ok(
+            "search",
+            json!({"index": "books", "request": request("rust", json!({}))}),
+        )
+    };
+    let statuses =
+        |host: usize| -> Vec<u16> { mock.requests(host).iter().map(|r| r.status).collect() };
+
+    // 5xx on the read host: marked down, the call goes on on the next host.
+    mock.clear_requests();
+    mock.fail_next(0, 1, Failure::status(503, "Service Unavailable"));
+    assert_eq!(rust().await["total"], 3);
+    assert_eq!(
+        statuses(0),
+        vec![503],
+        "the down host is not asked again in the call"
+    );
+    assert!(
+        statuses(2).len() >= 2 && statuses(2).iter().all(|s| *s == 200),
+        "{:?}",
+        statuses(2)
+    );
+    assert!(statuses(3).is_empty());
+
+    // A time-out on the read host: the next host answers.
+    mock.clear_requests();
+    mock.fail_next(0, 1, Failure::Delay(Duration::from_secs(3)));
+    let started = Instant::now();
+    assert_eq!(rust().await["total"], 3);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+        "gave up on the slow host after its time-out: {took:?}"
+    );
+    assert_eq!(statuses(2).first(), Some(&200), "the next host answered");
+
+    // 5xx on the write host: the write lands through the next one and is searchable.
+    mock.clear_requests();
+    mock.fail_next(1, 1, Failure::status(500, "Internal error"));
+    let written = c
+        .ok(
+            "index-documents",
+            json!({"index": "books", "documents": [doc("w", json!({"title": "Rust on a fallback host"}))]}),
+        )
+        .await;
+    assert_eq!(written, json!([{"ok": "w"}]));
+    assert_eq!(statuses(1), vec![500]);
+    assert!(mock
+        .requests(2)
+        .iter()
+        .any(|r| r.method == "POST" && r.path.ends_with("/batch") && r.status == 200));
+    assert_eq!(rust().await["total"], 4);
+
+    // A 4xx fails at once, on no other host.
+    mock.clear_requests();
+    mock.fail_next(0, 1, Failure::status(400, "Invalid parameters"));
+    let e = c
+        .err(
+            "search",
+            json!({"index": "books", "request": request("rust", json!({}))}),
+        )
+        .await;
+    assert_eq!(e.kind, ErrorKind::InvalidInput, "{e:?}");
+    assert_eq!(e.provider_code.as_deref(), Some("400"));
+    assert_eq!(e.provider_message.as_deref(), Some("Invalid parameters"));
+    assert_eq!(statuses(0), vec![400]);
+    assert!(
+        statuses(2).is_empty() && statuses(3).is_empty(),
+        "not tried elsewhere"
+    );
+
+    // Every read host down: unavailable, after backoff and retries of the whole pass.
+    mock.clear_requests();
+    for host in [0, 2, 3] {
+        mock.fail_next(host, 10, Failure::status(502, "Bad Gateway"));
+    }
+    let e = c
+        .err(
+            "search",
+            json!({"index": "books", "request": request("rust", json!({}))}),
+        )
+        .await;
+    mock.clear_failures();
+    assert_eq!(e.kind, ErrorKind::Unavailable, "{e:?}");
+    assert!(e.retryable);
+    assert!(
+        e.message.contains("every Algolia read host failed"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        statuses(0).len(),
+        3,
+        "one try per pass, three passes (max_retries 2)"
+    );
+    assert_eq!(statuses(2).len(), 3);
+    assert!(statuses(1).is_empty(), "reads never go to the write host");
+
+    // 429: retried after Retry-After, on the same host.
+    mock.clear_requests();
+    mock.fail_next(0, 1, Failure::rate_limited(1));
+    let started = Instant::now();
+    assert_eq!(rust().await["total"], 4);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(statuses(0)[..2], [429, 200]);
+    assert!(statuses(2).is_empty());
+    c.rt.shutdown().await;
+}
+
+/// Each tenant's key is restricted to its prefix: a binding holding globex's key cannot reach
+/// acme's indexes even when its adapter is configured with acme's prefix (the provider
+/// refuses it), the adapter refuses names that could leave the prefix, and the provider
+/// refuses the key on another tenant's index.
+async fn a_key_restricted_to_one_prefix_cannot_reach_another_tenants_index(p: &Provider) {
+    let Some(mock) = p.algolia.as_ref().filter(|_| p.kind.is_cloud()) else {
+        return;
+    };
+    p.books().await;
+    // A binding with acme's prefix but globex's key, as a misconfigured or bypassed adapter.
+    let rt = runtime(vec![(
+        "intruder",
+        Service::Search,
+        algolia_spec(mock, "acme_", &algolia_key(OTHER), &[]),
+    )])
+    .await;
+    let intruder = Contract {
+        rt,
+        service: Service::Search,
+        tenant: "intruder",
+    };
+    for (function, args) in [
+        (
+            "search",
+            json!({"index": "books", "request": request("rust", json!({}))}),
+        ),
+        ("get-document", json!({"index": "books", "id": "1"})),
+        ("delete-documents", json!({"index": "books", "ids": ["1"]})),
+        ("get-index", json!({"name": "books"})),
+    ] {
+        let e = intruder.err(function, args).await;
+        assert_eq!(e.kind, ErrorKind::Unauthorized, "{function}: {e:?}");
+        assert_eq!(e.provider_code.as_deref(), Some("403"));
+        assert_eq!(
+            e.provider_message.as_deref(),
+            Some("Index not allowed with this API key"),
+            "{function}"
+        );
+    }
+    assert_eq!(
+        intruder.ok("list-indexes", json!({})).await,
+        json!([]),
+        "the key lists only globex's indexes"
+    );
+    intruder.rt.shutdown().await;
+    assert_eq!(
+        p.get("books", "1").await["title"],
+        "The Rust Programming Language"
+    );
+    assert_eq!(
+        p.search("books", "", json!({})).await["total"],
+        6,
+        "nothing was deleted"
+    );
+
+    // The provider itself, asked directly with globex's key for acme's index.
+    let http = reqwest::Client::new();
+    let ask = |key: String| {
+        http.post(format!("{}/1/indexes/acme_books/query", mock.host_url(0)))
+            .header("x-algolia-application-id", mock.app_id())
+            .header("x-algolia-api-key", key)
+            .json(&json!({"query": "rust"}))
+            .send()
+    };
+    let refused = ask(algolia_key(OTHER)).await.expect("request");
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.json::<Value>().await.expect("json"),
+        json!({"message": "Index not allowed with this API key", "status": 403})
+    );
+    let allowed = ask(algolia_key(TENANT)).await.expect("request");
+    assert_eq!(allowed.status(), 200);
+    let wrong = ask("not-a-key".into()).await.expect("request");
+    assert_eq!(wrong.status(), 403);
+    assert_eq!(
+        wrong.json::<Value>().await.expect("json")["message"],
+        "Invalid Application-ID or API key"
+    );
+
+    // Names that could leave the tenant's prefix are refused before any request.
+    mock.clear_requests();
+    for name in [
+        "*",
+        "globex_*",
+        "../globex_books",
+        "books__sort__price__asc",
+    ] {
+        let e = p
+            .err(
+                "search",
+                json!({"index": name, "request": request("", json!({}))}),
+            )
+            .await;
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{name}: {e:?}");
+    }
+    assert!((0..4).all(|h| mock.requests(h).is_empty()));
+    // A prefix that could start another tenant's (`acme_x_` inside `acme_`) is refused.
+    for prefix in ["acme_x_", "acme", "acme*_"] {
+        let rt = runtime(vec![(
+            "nested",
+            Service::Search,
+            algolia_spec(mock, prefix, &algolia_key(TENANT), &[]),
+        )])
+        .await;
+        let e = rt
+            .invoke_json("nested", Service::Search, "list-indexes", json!({}))
+            .await
+            .expect_err("a bad prefix");
+        let e = e.provider().expect("a contract error").clone();
+        expect_error(&e, ErrorKind::InvalidInput, "index_prefix");
+        rt.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn a_tantivy_binding_needs_files() {
     let spec =
@@ -1179,6 +1607,8 @@ macro_rules! suite {
                 documents_survive_a_swap,
                 concurrent_writes_and_searches_all_land,
                 reports_processing_time_and_health,
+                reads_and_writes_fall_back_to_the_next_host,
+                a_key_restricted_to_one_prefix_cannot_reach_another_tenants_index,
             );
         }
     )*};
@@ -1190,4 +1620,4 @@ macro_rules! suite {
     )*};
 }
 
-suite!(tantivy => Kind::Tantivy);
+suite!(tantivy => Kind::Tantivy, algolia => Kind::Algolia);
