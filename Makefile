@@ -34,7 +34,8 @@ fmt:
 bench: deps adapters
 	cargo bench -p switchyard-tests --bench '*'
 
-# Serves examples/quickstart on 127.0.0.1:8080: tenant acme on the embedded default, tenant
-# globex on the PostHog adapter against a mock PostHog on 127.0.0.1:8099. Ctrl-C stops it.
+# Serves examples/quickstart on 127.0.0.1:8080: tenant acme on the embedded defaults, tenant
+# globex on the cloud adapters against mocks of their providers (127.0.0.1:8099, 8101-8106),
+# and a hot swap of tenant initech from the embedded default to Twilio. Ctrl-C stops it.
 demo: deps adapters
 	cargo run -p quickstart

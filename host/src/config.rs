@@ -438,6 +438,9 @@ impl BindingSpec {
             .map(|c| {
                 let mut c = c.clone();
                 c.host = expand_env(&c.host, "credentials.host").map_err(err)?;
+                if let crate::credentials::Injection::Basic { username } = &mut c.inject {
+                    *username = expand_env(username, "credentials.username").map_err(err)?;
+                }
                 if let SecretSource::Value(v) = &c.secret {
                     c.secret =
                         SecretSource::Value(expand_env(v, "credentials.secret").map_err(err)?);

@@ -1,19 +1,17 @@
-//! The quickstart behind `make demo`: Switchyard on 127.0.0.1:8080 with two tenants.
-//!
-//! Tenant `acme` uses the embedded default analytics provider (events as JSON lines in a
-//! directory only its component can see); tenant `globex` uses the PostHog adapter, pointed at a
-//! mock of PostHog's ingestion API this program starts on 127.0.0.1:8099 (its received events
-//! are at `GET http://127.0.0.1:8099/_mock/events`). Stops cleanly on Ctrl-C, flushing batches.
+//! The quickstart behind `make demo`: Switchyard on 127.0.0.1:8080 with three tenants (see
+//! `switchyard.toml`): acme on every embedded default, globex on the cloud adapters against
+//! local mocks of their providers ([`mocks`]), and initech, whose notifications the demo
+//! hot-swaps from the embedded default to Twilio while sends stream in ([`tour`]). Stops
+//! cleanly on Ctrl-C, delivering what is buffered.
 
-use std::net::SocketAddr;
+mod mocks;
+mod tour;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
 use switchyard_host::{FileConfig, Runtime};
 use switchyard_server::{serve, ServeOptions};
-use switchyard_tests::mock::posthog::{MockPostHog, MockPostHogOptions};
-
-const POSTHOG_KEY: &str = "phc_quickstart_demo";
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -21,22 +19,19 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let mock_addr: SocketAddr = std::env::var("QUICKSTART_POSTHOG_ADDR")
-        .unwrap_or_else(|_| "127.0.0.1:8099".into())
-        .parse()
-        .context("QUICKSTART_POSTHOG_ADDR")?;
+    let ports = mocks::Ports::from_env()?;
     // The configuration file reads these; set before any thread starts.
-    std::env::set_var("POSTHOG_URL", format!("http://{mock_addr}"));
-    std::env::set_var("POSTHOG_API_KEY", POSTHOG_KEY);
-    tokio::runtime::Runtime::new()?.block_on(run(mock_addr))
+    ports.export();
+    tokio::runtime::Runtime::new()?.block_on(run(ports))
 }
 
-async fn run(mock_addr: SocketAddr) -> anyhow::Result<()> {
+async fn run(ports: mocks::Ports) -> anyhow::Result<()> {
     let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("switchyard.toml");
-    let mock = MockPostHog::try_start_with(MockPostHogOptions::new(POSTHOG_KEY).bind(mock_addr))
-        .await
-        .with_context(|| format!("starting the mock PostHog on {mock_addr}"))?;
-    tracing::info!(url = %mock.base_url(), "mock PostHog listening (GET /_mock/events shows what it received)");
+    let mocks = mocks::Mocks::start(&ports).await?;
+    tracing::info!(
+        posthog = %mocks.posthog.base_url(),
+        "provider mocks listening (PostHog's GET /_mock/events shows what it received)"
+    );
 
     let file = FileConfig::load(&config)?;
     let runtime = Runtime::builder().config_file(&config)?.build().await?;
@@ -44,15 +39,29 @@ async fn run(mock_addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    tracing::info!(%listen, "Switchyard quickstart serving tenants acme (embedded default) and globex (PostHog adapter)");
+    tracing::info!(
+        %listen,
+        "Switchyard quickstart serving acme (embedded defaults), globex (cloud adapters on \
+         mocks) and initech (hot-swapped to Twilio in a moment)"
+    );
     let opts = ServeOptions {
         admin_token: file.server.resolve_admin_token()?,
         config_path: Some(config),
     };
-    let report = serve(runtime, listener, opts, shutdown_signal()).await?;
+    let tour_runtime = runtime.clone();
+    let tour_mocks = &mocks;
+    let serving = serve(runtime, listener, opts, shutdown_signal());
+    let tour = async move {
+        tour::run(tour_runtime, tour_mocks).await;
+        std::future::pending::<()>().await
+    };
+    let report = tokio::select! {
+        report = serving => report?,
+        _ = tour => unreachable!("the tour waits forever once done"),
+    };
     if report.undelivered.is_empty() {
         tracing::info!(
-            posthog_events = mock.event_count(),
+            posthog_events = mocks.posthog.event_count(),
             "stopped; every batch delivered"
         );
     } else {

@@ -35,6 +35,7 @@ mod text;
 mod tests;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -125,6 +126,9 @@ pub struct MockAlgoliaOptions {
     pub publish_delay: Duration,
     /// The largest record, in bytes of JSON.
     pub max_record_bytes: usize,
+    /// The first host's address when set (the demo's fixed ports): host `i` listens on its
+    /// port + `i`. Free ports picked by the OS when none.
+    pub first_port: Option<SocketAddr>,
 }
 
 impl Default for MockAlgoliaOptions {
@@ -135,6 +139,7 @@ impl Default for MockAlgoliaOptions {
             hosts: 4,
             publish_delay: Duration::from_millis(30),
             max_record_bytes: 100 * 1024 + 1024,
+            first_port: None,
         }
     }
 }
@@ -340,6 +345,7 @@ impl MockAlgolia {
     /// Starts a mock with `options`, returning the bind error instead of panicking.
     pub async fn try_start_with(options: MockAlgoliaOptions) -> Result<MockAlgolia, MockError> {
         let hosts = options.hosts.max(1);
+        let first_port = options.first_port;
         let state = Arc::new(State {
             keys: Mutex::new(options.keys.clone()),
             options,
@@ -352,8 +358,14 @@ impl MockAlgolia {
         let mut servers = Vec::with_capacity(hosts);
         for host in 0..hosts {
             let handler_state = Arc::clone(&state);
+            let addr = match first_port {
+                Some(first) => {
+                    SocketAddr::new(first.ip(), first.port().saturating_add(host as u16))
+                }
+                None => SocketAddr::from(([127, 0, 0, 1], 0)),
+            };
             servers.push(
-                MockServer::start(move |req| {
+                MockServer::start_on(addr, move |req| {
                     let state = Arc::clone(&handler_state);
                     async move { state.handle(host, req).await }
                 })

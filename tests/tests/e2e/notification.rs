@@ -1432,3 +1432,69 @@ async fn twilio_lists_outbound_and_filters_by_status() {
         expect_error(&err, ErrorKind::InvalidInput, "cursor");
     }
 }
+
+/// The demo's hot swap, checked: a tenant moves from the embedded default to Twilio while
+/// sends stream in, with no restart, and every send is answered by one or the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_moves_from_the_embedded_default_to_twilio_while_sends_stream_in() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mock = MockTwilio::start().await;
+    let rt = runtime(vec![(
+        TENANT,
+        Service::Notification,
+        local_spec(&tmp.path().join(TENANT), &[]),
+    )])
+    .await;
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    let stream = async {
+        let mut ids = Vec::new();
+        for i in 0..60 {
+            let answer = rt
+                .invoke_json(
+                    TENANT,
+                    Service::Notification,
+                    "send",
+                    json!({"message": sms("+15558675310", &format!("order {i}"))}),
+                )
+                .await;
+            ids.push(answer.map(|v| v["id"].as_str().unwrap_or_default().to_string()));
+            sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        ids
+    };
+    let swap = async {
+        while sent.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        rt.rebind(TENANT, Service::Notification, twilio_spec(&mock, &[]))
+            .await
+            .expect("swap to Twilio");
+    };
+    let (ids, ()) = tokio::join!(stream, swap);
+    let failed: Vec<_> = ids.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failed.is_empty(), "sends lost in the swap: {failed:?}");
+    let local = ids
+        .iter()
+        .flatten()
+        .filter(|id| id.starts_with("msg_"))
+        .count();
+    let twilio = ids
+        .iter()
+        .flatten()
+        .filter(|id| id.starts_with("SM"))
+        .count();
+    assert_eq!(local + twilio, 60, "{ids:?}");
+    assert!(local >= 20 && twilio > 0, "{local} local, {twilio} Twilio");
+    assert_eq!(
+        mock.messages().len(),
+        twilio,
+        "Twilio got exactly the later sends"
+    );
+    let adapter = rt
+        .bindings()
+        .into_iter()
+        .find(|b| b.tenant == TENANT)
+        .map(|b| b.adapter);
+    assert_eq!(adapter.as_deref(), Some("notification-twilio"));
+}

@@ -230,9 +230,30 @@ async fn public_buckets_are_served_without_a_signature_and_private_ones_are_not(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quickstart_configuration_binds_every_service() {
-    // `make demo` sets these before loading the file.
-    std::env::set_var("POSTHOG_URL", "http://127.0.0.1:8099");
-    std::env::set_var("POSTHOG_API_KEY", "phc_quickstart_demo");
+    // `make demo` sets these before loading the file (examples/quickstart/src/mocks.rs).
+    for (name, value) in [
+        ("POSTHOG_URL", "http://127.0.0.1:8099"),
+        ("POSTHOG_API_KEY", "phc_quickstart_demo"),
+        ("TWILIO_URL", "http://127.0.0.1:8101"),
+        ("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000001"),
+        ("TWILIO_AUTH_TOKEN", "token"),
+        (
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "MG00000000000000000000000000000001",
+        ),
+        ("SENDGRID_URL", "http://127.0.0.1:8102"),
+        ("SENDGRID_API_KEY", "key"),
+        ("STRIPE_URL", "http://127.0.0.1:8103"),
+        ("STRIPE_SECRET_KEY", "sk_test_key"),
+        ("SUPABASE_URL", "http://127.0.0.1:8104"),
+        ("SUPABASE_SERVICE_KEY", "key"),
+        ("ALGOLIA_APP_ID", "APP"),
+        ("ALGOLIA_API_KEY", "key"),
+        ("ALGOLIA_READ_URL", "http://127.0.0.1:8105"),
+        ("ALGOLIA_WRITE_URL", "http://127.0.0.1:8106"),
+    ] {
+        std::env::set_var(name, value);
+    }
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/quickstart/switchyard.toml");
     let runtime = switchyard_host::Runtime::builder()
@@ -257,6 +278,26 @@ async fn the_quickstart_configuration_binds_every_service() {
     assert_eq!(
         services, all,
         "acme has an embedded default for every contract"
+    );
+    let mut cloud: Vec<(String, String)> = runtime
+        .bindings()
+        .into_iter()
+        .filter(|b| b.tenant == "globex")
+        .map(|b| (b.service, b.adapter))
+        .collect();
+    cloud.sort();
+    assert_eq!(
+        cloud,
+        [
+            ("analytics", "analytics-posthog"),
+            ("email", "email-sendgrid"),
+            ("notification", "notification-twilio"),
+            ("payment", "payment-stripe"),
+            ("search", "search-algolia"),
+            ("storage", "storage-supabase"),
+        ]
+        .map(|(s, a)| (s.to_string(), a.to_string())),
+        "globex has every cloud adapter"
     );
     runtime.shutdown().await;
 }
