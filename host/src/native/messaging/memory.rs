@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
 
-use super::{dead_letter_of, delivery_of, Message, Options};
+use super::{dead_letter_of, delivery_of, stale, unknown, Message, Options};
 use super::{Delivery, ErrorKind, NackOutcome, Outgoing, QueueInfo, WitError};
 use crate::native::error;
 
@@ -478,23 +478,6 @@ fn put(state: &mut State, queue: &str, message: Message, delay_ms: Option<u64>, 
             None => q.make_ready(seq, message),
         }
     }
-}
-
-fn unknown(queue: &str) -> WitError {
-    error(
-        ErrorKind::NotFound,
-        format!("no queue named '{queue}' (declare it with declare-queue first)"),
-    )
-}
-
-fn stale(receipt: &str) -> WitError {
-    error(
-        ErrorKind::NotFound,
-        format!(
-            "receipt '{receipt}' is unknown or expired: the message was acknowledged, or its \
-             visibility timeout passed and it will be (or was) delivered again"
-        ),
-    )
 }
 
 fn uuid() -> String {

@@ -62,6 +62,42 @@ macro_rules! either {
     };
 }
 
+/// The messages that passed their checks, each with its new id.
+fn valid<'a>(
+    messages: &[Result<&'a Outgoing, WitError>],
+    ids: &[String],
+) -> Vec<(String, &'a Outgoing)> {
+    messages
+        .iter()
+        .zip(ids)
+        .filter_map(|(m, id)| m.as_ref().ok().map(|m| (id.clone(), *m)))
+        .collect()
+}
+
+/// A result per message: the check's error where it failed, else the backend's answer for
+/// it (`done` holds one per valid message, in order), with its id.
+fn in_place<T>(
+    messages: Vec<Result<&Outgoing, WitError>>,
+    ids: Vec<String>,
+    done: Vec<Result<T, WitError>>,
+) -> Vec<Result<(String, T), WitError>> {
+    let mut done = done.into_iter();
+    messages
+        .into_iter()
+        .zip(ids)
+        .map(|(m, id)| {
+            m?;
+            let answer = done.next().unwrap_or_else(|| {
+                Err(error(
+                    ErrorKind::Unavailable,
+                    "the broker answered fewer results than messages",
+                ))
+            })?;
+            Ok((id, answer))
+        })
+        .collect()
+}
+
 impl Broker {
     async fn declare_queue(&self, queue: &str, options: Options) -> Result<QueueInfo, WitError> {
         either!(self, b => Ok(b.declare_queue(queue, options)), b.declare_queue(queue, options).await)
@@ -101,25 +137,10 @@ impl Broker {
                 })
                 .collect()),
             Broker::Redis(b) => {
-                let valid: Vec<(String, &Outgoing)> = messages
-                    .iter()
-                    .zip(&ids)
-                    .filter_map(|(m, id)| m.as_ref().ok().map(|m| (id.clone(), *m)))
-                    .collect();
-                let mut done = b.publish(topic, &valid).await?.into_iter();
-                Ok(messages
+                let done = b.publish(topic, &valid(&messages, &ids)).await?;
+                Ok(in_place(messages, ids, done)
                     .into_iter()
-                    .zip(ids)
-                    .map(|(m, id)| {
-                        m?;
-                        let queues = done.next().unwrap_or_else(|| {
-                            Err(error(
-                                ErrorKind::Unavailable,
-                                "redis answered too few results",
-                            ))
-                        })?;
-                        Ok(Published { id, queues })
-                    })
+                    .map(|r| r.map(|(id, queues)| Published { id, queues }))
                     .collect())
             }
         }
@@ -142,25 +163,10 @@ impl Broker {
                 })
                 .collect()),
             Broker::Redis(b) => {
-                let valid: Vec<(String, &Outgoing)> = messages
-                    .iter()
-                    .zip(&ids)
-                    .filter_map(|(m, id)| m.as_ref().ok().map(|m| (id.clone(), *m)))
-                    .collect();
-                let mut done = b.send(queue, &valid).await?.into_iter();
-                Ok(messages
+                let done = b.send(queue, &valid(&messages, &ids)).await?;
+                Ok(in_place(messages, ids, done)
                     .into_iter()
-                    .zip(ids)
-                    .map(|(m, id)| {
-                        m?;
-                        done.next().unwrap_or_else(|| {
-                            Err(error(
-                                ErrorKind::Unavailable,
-                                "redis answered too few results",
-                            ))
-                        })?;
-                        Ok(id)
-                    })
+                    .map(|r| r.map(|(id, ())| id))
                     .collect())
             }
         }
@@ -648,6 +654,25 @@ impl Host for CallState {
             },
         }
     }
+}
+
+/// No queue of that name.
+pub(crate) fn unknown(queue: &str) -> WitError {
+    error(
+        ErrorKind::NotFound,
+        format!("no queue named '{queue}' (declare it with declare-queue first)"),
+    )
+}
+
+/// A receipt that is not (or no longer) a delivery's.
+pub(crate) fn stale(receipt: &str) -> WitError {
+    error(
+        ErrorKind::NotFound,
+        format!(
+            "receipt '{receipt}' is unknown or expired: the message was acknowledged, or its \
+             visibility timeout passed and it will be (or was) delivered again"
+        ),
+    )
 }
 
 fn check_batch(n: usize) -> Result<(), WitError> {

@@ -26,8 +26,8 @@ use ::redis::{Script, Value};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, OnceCell};
 
+use super::{stale, unknown, Priority, WitError};
 use super::{DeadLetter, Delivery, ErrorKind, NackOutcome, Options, Outgoing, QueueInfo};
-use super::{Priority, WitError};
 use crate::native::error;
 
 /// The longest a waiting `receive` goes without looking at the queue again.
@@ -208,23 +208,6 @@ fn unavailable(addr: &str, e: ::redis::RedisError) -> WitError {
     );
     err.retry_after_ms = Some(500);
     err
-}
-
-fn unknown(queue: &str) -> WitError {
-    error(
-        ErrorKind::NotFound,
-        format!("no queue named '{queue}' (declare it with declare-queue first)"),
-    )
-}
-
-fn stale(receipt: &str) -> WitError {
-    error(
-        ErrorKind::NotFound,
-        format!(
-            "receipt '{receipt}' is unknown or expired: the message was acknowledged, or its \
-             visibility timeout passed and it will be (or was) delivered again"
-        ),
-    )
 }
 
 fn token() -> String {
