@@ -1,6 +1,8 @@
 //! The Redis messaging backend beyond the shared suite (`messaging.rs` runs that): a server
-//! crash mid-stream loses nothing acknowledged, a bad URL is refused at load, and a server
-//! that is down answers `unavailable` (retryable) until it is back.
+//! crash mid-stream loses nothing acknowledged, priorities and delays hold with concurrent
+//! producers and consumers, a bad URL is refused at load, and a server that is down answers
+//! `unavailable` (retryable) until it is back. Several host processes on one queue:
+//! host/server/tests/all/redis.rs.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -164,4 +166,93 @@ async fn a_server_that_is_down_is_unhealthy_and_unavailable() {
             .contains("appendonly"),
         "the test server runs with appendonly: {health}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priorities_and_delays_hold_under_concurrent_producers_and_consumers() {
+    let redis = RedisServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let c = contract(runtime(vec![("acme", Service::Messaging, redis_spec(&redis.url()))]).await);
+    c.ok("declare-queue", json!({"queue": "mixed", "options": {}}))
+        .await;
+    let started = std::time::Instant::now();
+    // Four producers at once: low and urgent messages interleaved, and a few delayed ones.
+    let producers = (0..4).map(|p| {
+        let c = &c;
+        async move {
+            for i in 0..25 {
+                for (priority, delay) in [("low", 0), ("urgent", 0)] {
+                    let body = format!("{priority} {p}-{i}");
+                    c.ok("send", json!({"queue": "mixed", "message":
+                        {"body": body, "headers": [], "priority": priority, "delay-ms": delay}}))
+                        .await;
+                }
+                if i % 5 == 0 {
+                    c.ok("send", json!({"queue": "mixed", "message":
+                        {"body": format!("delayed {p}-{i}"), "headers": [], "priority": "urgent", "delay-ms": 600}}))
+                        .await;
+                }
+            }
+        }
+    });
+    futures::future::join_all(producers).await;
+    // Three consumers at once, each keeping what it got in the order it got it.
+    let consumers = (0..3).map(|_| {
+        let c = &c;
+        async move {
+            let mut got = Vec::new();
+            let mut idle = 0;
+            while idle < 4 {
+                let batch = c
+                    .ok(
+                        "receive",
+                        json!({"queue": "mixed", "max": 5, "wait-ms": 300}),
+                    )
+                    .await;
+                let batch = batch.as_array().cloned().unwrap_or_default();
+                if batch.is_empty() {
+                    idle += 1;
+                    continue;
+                }
+                idle = 0;
+                let at = started.elapsed();
+                for d in batch {
+                    c.ok("ack", json!({"queue": "mixed", "receipt": d["receipt"]}))
+                        .await;
+                    got.push((d["body"].as_str().unwrap_or_default().to_string(), at));
+                }
+            }
+            got
+        }
+    });
+    let per_consumer = futures::future::join_all(consumers).await;
+    let mut all: Vec<&String> = per_consumer.iter().flatten().map(|(b, _)| b).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 220, "every message once");
+    assert_eq!(
+        per_consumer.iter().map(Vec::len).sum::<usize>(),
+        220,
+        "none twice"
+    );
+    for got in &per_consumer {
+        // Pops are atomic and in priority order: once a consumer got a low message, no ready
+        // urgent one was left, so it never gets one after.
+        let first_low = got.iter().position(|(b, _)| b.starts_with("low"));
+        if let Some(first_low) = first_low {
+            assert!(
+                !got[first_low..]
+                    .iter()
+                    .any(|(b, _)| b.starts_with("urgent")),
+                "an urgent message came after a low one: {got:?}"
+            );
+        }
+        for (body, at) in got {
+            if body.starts_with("delayed") {
+                assert!(
+                    *at >= std::time::Duration::from_millis(600),
+                    "{body} delivered after {at:?}, before its 600 ms delay"
+                );
+            }
+        }
+    }
 }
