@@ -191,7 +191,12 @@ impl Backends {
         let prefix = config
             .get("key_prefix")
             .cloned()
-            .unwrap_or_else(|| format!("switchyard:{tenant}:messaging:"));
+            .unwrap_or_else(|| {
+                // The tenant's segment holds no `:`, so no tenant's keys can fall under
+                // another's prefix whatever the names.
+                let segment = tenant.replace('%', "%25").replace(':', "%3A");
+                format!("switchyard:{segment}:messaging:")
+            });
         if prefix.is_empty() {
             return Err("config.key_prefix: must not be empty".into());
         }
