@@ -374,11 +374,6 @@ impl Runtime {
             service: service.to_string(),
             message,
         };
-        if !service.has_contract() {
-            return Err(refuse(format!(
-                "this version of Switchyard has no '{service}' contract yet"
-            )));
-        }
         let bytes = source.read()?;
         let digest = hex::encode(Sha256::digest(&bytes));
         let key = (service, digest.clone());

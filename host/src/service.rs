@@ -59,22 +59,6 @@ impl Service {
     pub fn interface(&self) -> String {
         format!("switchyard:{0}/{0}@0.1.0", self.as_str())
     }
-
-    /// Whether this version of the host has the service's contract.
-    pub fn has_contract(&self) -> bool {
-        matches!(
-            self,
-            Service::Analytics
-                | Service::Email
-                | Service::Messaging
-                | Service::Notification
-                | Service::Payment
-                | Service::Storage
-                | Service::Logging
-                | Service::Monitoring
-                | Service::Search
-        )
-    }
 }
 
 impl fmt::Display for Service {

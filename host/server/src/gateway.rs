@@ -57,13 +57,11 @@ pub async fn handle(
     }
 }
 
-/// `{"services": [{"name", "functions": [{"name", "params"}]}]}` for every service with a
-/// contract in this host (the functions are read from a bound component: a service no tenant
+/// `{"services": [{"name", "functions": [{"name", "params"}]}]}` for every service (the functions are read from a bound component: a service no tenant
 /// binds lists none).
 fn services(runtime: &Runtime) -> serde_json::Value {
     let services: Vec<_> = Service::ALL
         .into_iter()
-        .filter(Service::has_contract)
         .map(|service| json!({ "name": service.as_str(), "functions": runtime.functions(service) }))
         .collect();
     json!({ "services": services })

@@ -271,7 +271,6 @@ async fn the_quickstart_configuration_binds_every_service() {
     services.sort();
     let mut all: Vec<String> = switchyard_host::Service::ALL
         .iter()
-        .filter(|s| s.has_contract())
         .map(|s| s.to_string())
         .collect();
     all.sort();
