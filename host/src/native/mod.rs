@@ -188,15 +188,12 @@ impl Backends {
              url = \"redis://127.0.0.1:6379/0\" (or \"${REDIS_URL}\" to read it from the environment)"
                 .to_string()
         })?;
-        let prefix = config
-            .get("key_prefix")
-            .cloned()
-            .unwrap_or_else(|| {
-                // The tenant's segment holds no `:`, so no tenant's keys can fall under
-                // another's prefix whatever the names.
-                let segment = tenant.replace('%', "%25").replace(':', "%3A");
-                format!("switchyard:{segment}:messaging:")
-            });
+        let prefix = config.get("key_prefix").cloned().unwrap_or_else(|| {
+            // The tenant's segment holds no `:`, so no tenant's keys can fall under
+            // another's prefix whatever the names.
+            let segment = tenant.replace('%', "%25").replace(':', "%3A");
+            format!("switchyard:{segment}:messaging:")
+        });
         if prefix.is_empty() {
             return Err("config.key_prefix: must not be empty".into());
         }
