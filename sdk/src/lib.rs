@@ -13,7 +13,9 @@
 //! - [`log`]: structured records into the host's tracing pipeline;
 //! - [`time`], [`random`] and [`retry`]: wall clock, RFC 3339, UUID v7, randomness, backoff
 //!   with jitter, over
-//!   `wasi:clocks` and `wasi:random`.
+//!   `wasi:clocks` and `wasi:random`;
+//! - [`files`]: the embedded defaults' files under the binding's preopened `/data`
+//!   directory (whole writes, exclusive create, locks, listing), over `wasi:filesystem`.
 //!
 //! [`types`] holds the shared contract types ([`types::Error`], [`types::HealthStatus`],
 //! [`types::Timestamp`]...), one Rust type in every contract; [`error`] adds constructors
@@ -66,6 +68,7 @@ pub mod buffer;
 pub mod config;
 pub mod email;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod log;
 pub mod logging;
@@ -75,6 +78,7 @@ pub mod notification;
 pub mod payment;
 pub mod random;
 pub mod retry;
+pub mod search;
 pub mod storage;
 pub mod time;
 pub mod types;
@@ -104,6 +108,9 @@ pub use switchyard_bindings_notification::export_notification;
 /// Exports a type implementing [`payment::Payment`] and [`payment::Lifecycle`] as the
 /// component's payment adapter: `switchyard_sdk::export_payment!(MyAdapter);`.
 pub use switchyard_bindings_payment::export_payment;
+/// Exports a type implementing [`search::Search`] and [`search::Lifecycle`] as the
+/// component's search adapter: `switchyard_sdk::export_search!(MyAdapter);`.
+pub use switchyard_bindings_search::export_search;
 /// Exports a type implementing [`storage::Storage`] and [`storage::Lifecycle`] as the
 /// component's storage adapter (either storage world): `switchyard_sdk::export_storage!(MyAdapter);`.
 pub use switchyard_bindings_storage::export_storage;

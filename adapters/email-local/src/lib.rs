@@ -2,8 +2,8 @@
 //!
 //! ## Modules
 //!
-//! - `store`: the outbox files over `wasi:filesystem` (whole-then-rename writes, exclusive
-//!   create, reads, listings).
+//! - `store`: the outbox's layout under `/data`, over the SDK's `files` helpers
+//!   (whole-then-rename writes, exclusive create, reads, listings).
 //! - `record`: a message as JSON on disk and back.
 #![warn(missing_docs)]
 
@@ -17,7 +17,7 @@ use switchyard_sdk::email::{
     MessageSummary, RecipientStatus, SendReceipt, SentMessage,
 };
 use switchyard_sdk::types::{Error, HealthStatus, PageInfo, PageRequest, Timestamp};
-use switchyard_sdk::{config, log, retry, time};
+use switchyard_sdk::{config, files, log, retry, time};
 use wasi::filesystem::types::Descriptor;
 
 use record::{array, corrupt, field, obj, string};
@@ -40,14 +40,13 @@ impl Email for Local {
     fn send(message: Message) -> Result<SendReceipt, Error> {
         validate::message(&message)?;
         let timing = Timing::from_config()?;
-        let data = store::data_dir()?;
-        let outbox = store::subdir(&data, store::OUTBOX)?;
+        let data = store::open()?;
         match message.idempotency_key.clone() {
             None => {
-                let meta = record_message(&outbox, &message)?;
+                let meta = record_message(&data, &message)?;
                 receipt(&meta, &timing)
             }
-            Some(key) => send_once(&data, &outbox, &key, &message, &timing),
+            Some(key) => send_once(&data, &key, &message, &timing),
         }
     }
 
@@ -63,8 +62,8 @@ impl Email for Local {
 
     fn status(id: String) -> Result<MessageStatus, Error> {
         let timing = Timing::from_config()?;
-        let outbox = outbox()?;
-        let meta = read_meta(&outbox, &id)?;
+        let data = store::open()?;
+        let meta = read_meta(&data, &id)?;
         let (status, recipients, updated_at) = timing.status(&meta)?;
         Ok(MessageStatus {
             id,
@@ -76,13 +75,13 @@ impl Email for Local {
 
     fn get(id: String) -> Result<SentMessage, Error> {
         let timing = Timing::from_config()?;
-        let outbox = outbox()?;
-        let meta = read_meta(&outbox, &id)?;
+        let data = store::open()?;
+        let meta = read_meta(&data, &id)?;
         let file = format!("{id}.message.json");
-        let bytes = store::read(&outbox, &file)?
-            .ok_or_else(|| corrupt(&file, "the message file is missing"))?;
-        let value: Value =
-            serde_json::from_slice(&bytes).map_err(|e| corrupt(&file, &e.to_string()))?;
+        let value: Value = files::read_json(&data, &store::in_outbox(&file), |e| {
+            corrupt(&file, &e.to_string())
+        })?
+        .ok_or_else(|| corrupt(&file, "the message file is missing"))?;
         let message = record::message_from_json(&value).map_err(|why| corrupt(&file, &why))?;
         let (status, _, _) = timing.status(&meta)?;
         Ok(SentMessage {
@@ -108,8 +107,8 @@ impl Email for Local {
                 )));
             }
         }
-        let outbox = outbox()?;
-        let mut ids: Vec<String> = store::names(&outbox, store::OUTBOX)?
+        let data = store::open()?;
+        let mut ids: Vec<String> = files::list(&data, store::OUTBOX)?
             .into_iter()
             .filter_map(|n| n.strip_suffix(".meta.json").map(str::to_string))
             .filter(|id| is_id(id))
@@ -122,7 +121,7 @@ impl Email for Local {
             .collect();
         let mut messages = Vec::new();
         for id in rest.iter().take(limit as usize) {
-            match read_meta(&outbox, id).and_then(|meta| summary(&meta, &timing)) {
+            match read_meta(&data, id).and_then(|meta| summary(&meta, &timing)) {
                 Ok(s) => messages.push(s),
                 Err(err) => log::warn(
                     "skipping an unreadable outbox entry",
@@ -145,16 +144,15 @@ impl Email for Local {
     }
 
     fn health() -> Result<HealthStatus, Error> {
-        let checked = store::data_dir()
-            .and_then(|data| store::subdir(&data, store::OUTBOX))
-            .and_then(|outbox| store::names(&outbox, store::OUTBOX))
+        let checked = store::open()
+            .and_then(|data| files::list(&data, store::OUTBOX))
             .and_then(|names| Timing::from_config().map(|_| names));
         Ok(match checked {
             Ok(names) => HealthStatus {
                 ok: true,
                 detail: format!(
                     "{}/{} (the binding's files directory) is usable; {} messages recorded",
-                    store::DATA_DIR,
+                    files::DATA_DIR,
                     store::OUTBOX,
                     names.iter().filter(|n| n.ends_with(".meta.json")).count()
                 ),
@@ -287,19 +285,15 @@ fn rank(s: DeliveryStatus) -> u8 {
     }
 }
 
-fn outbox() -> Result<Descriptor, Error> {
-    store::subdir(&store::data_dir()?, store::OUTBOX)
-}
-
 /// Records the message whole (`<id>.message.json`, then `<id>.meta.json`, the commit point);
 /// answers its meta.
-fn record_message(outbox: &Descriptor, m: &Message) -> Result<Value, Error> {
+fn record_message(data: &Descriptor, m: &Message) -> Result<Value, Error> {
     let now = time::now();
     let id = time::uuid_v7_at(&now);
     let body = serde_json::to_vec(&record::message_to_json(m))
         .map_err(|e| Error::internal(format!("serialising the message failed: {e}")))?;
     let message_file = format!("{id}.message.json");
-    store::write_whole(outbox, &message_file, &body)?;
+    files::write_atomic(data, &store::in_outbox(&message_file), &body)?;
     let recipients: Vec<&str> =
         m.to.iter()
             .chain(m.cc.iter().flatten())
@@ -317,8 +311,9 @@ fn record_message(outbox: &Descriptor, m: &Message) -> Result<Value, Error> {
     });
     let meta_bytes = serde_json::to_vec(&meta)
         .map_err(|e| Error::internal(format!("serialising the message failed: {e}")))?;
-    if let Err(err) = store::write_whole(outbox, &format!("{id}.meta.json"), &meta_bytes) {
-        let _ = store::remove(outbox, &message_file);
+    let meta_file = store::in_outbox(&format!("{id}.meta.json"));
+    if let Err(err) = files::write_atomic(data, &meta_file, &meta_bytes) {
+        let _ = files::remove(data, &store::in_outbox(&message_file));
         return Err(err);
     }
     Ok(meta)
@@ -329,33 +324,35 @@ fn record_message(outbox: &Descriptor, m: &Message) -> Result<Value, Error> {
 /// same key waits for that id and answers the first send's receipt.
 fn send_once(
     data: &Descriptor,
-    outbox: &Descriptor,
     key: &str,
     m: &Message,
     timing: &Timing,
 ) -> Result<SendReceipt, Error> {
-    let keys = store::subdir(data, store::KEYS)?;
-    let name = hex::encode(Sha256::digest(key.as_bytes()));
+    files::create_dir(data, store::KEYS)?;
+    let path = format!(
+        "{}/{}",
+        store::KEYS,
+        hex::encode(Sha256::digest(key.as_bytes()))
+    );
     let start = now_ms();
     loop {
-        if let Some(file) = store::create_exclusive(&keys, &name)? {
-            let meta = match record_message(outbox, m) {
+        if files::create_exclusive(data, &path, b"")? {
+            let meta = match record_message(data, m) {
                 Ok(meta) => meta,
                 Err(err) => {
-                    drop(file);
-                    let _ = store::remove(&keys, &name);
+                    let _ = files::remove(data, &path);
                     return Err(err);
                 }
             };
             let id =
                 string(meta.get("id").unwrap_or(&Value::Null), "id").map_err(Error::internal)?;
-            store::write_at(&file, id.as_bytes(), &name)?;
+            files::write_atomic(data, &path, id.as_bytes())?;
             return receipt(&meta, timing);
         }
-        if let Some(bytes) = store::read(&keys, &name)? {
+        if let Some(bytes) = files::read(data, &path)? {
             let id = String::from_utf8_lossy(&bytes).trim().to_string();
             if is_id(&id) {
-                let meta = read_meta(outbox, &id)?;
+                let meta = read_meta(data, &id)?;
                 return receipt(&meta, timing);
             }
         }
@@ -407,7 +404,7 @@ fn summary(meta: &Value, timing: &Timing) -> Result<MessageSummary, Error> {
 
 /// The meta of message `id`: `invalid-input` for an id this provider never gives,
 /// `not-found` for an unknown one.
-fn read_meta(outbox: &Descriptor, id: &str) -> Result<Value, Error> {
+fn read_meta(data: &Descriptor, id: &str) -> Result<Value, Error> {
     validate::id(id)?;
     if !is_id(id) {
         return Err(Error::invalid_input(format!(
@@ -416,9 +413,10 @@ fn read_meta(outbox: &Descriptor, id: &str) -> Result<Value, Error> {
         )));
     }
     let file = format!("{id}.meta.json");
-    let bytes = store::read(outbox, &file)?
-        .ok_or_else(|| Error::not_found(format!("id: no message '{id}' in this outbox")))?;
-    let meta: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&file, &e.to_string()))?;
+    let meta: Value = files::read_json(data, &store::in_outbox(&file), |e| {
+        corrupt(&file, &e.to_string())
+    })?
+    .ok_or_else(|| Error::not_found(format!("id: no message '{id}' in this outbox")))?;
     obj(&meta, "meta").map_err(|why| corrupt(&file, &why))?;
     Ok(meta)
 }

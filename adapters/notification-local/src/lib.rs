@@ -2,7 +2,8 @@
 //!
 //! ## Modules
 //!
-//! - `store`: the outbox over `wasi:filesystem` (whole-file writes, exclusive creates, locks).
+//! - `store`: the outbox's layout under `/data`, over the SDK's `files` helpers (whole-file
+//!   writes, exclusive creates, locks).
 //! - `message`: validation, the record of a message, and its status computed from its times.
 #![warn(missing_docs)]
 
@@ -18,7 +19,7 @@ use switchyard_sdk::notification::{
     Notification,
 };
 use switchyard_sdk::types::{Error, HealthStatus, PageInfo, PageRequest};
-use switchyard_sdk::{config, log, random, retry, time};
+use switchyard_sdk::{config, files, log, random, retry, time};
 
 /// The most messages one `send-bulk` takes.
 pub const MAX_BULK: usize = 1000;
@@ -49,7 +50,7 @@ fn new_id() -> String {
         .seconds
         .saturating_mul(1_000_000_000)
         .saturating_add(u64::from(now.nanoseconds));
-    format!("msg_{nanos:016x}{}", store::hex(&random::bytes(8)))
+    format!("msg_{nanos:016x}{}", hex::encode(random::bytes(8)))
 }
 
 /// Checks an id given by a caller: `invalid-input` naming `id` unless it could be one of ours.
@@ -95,7 +96,7 @@ fn accept(outbox: &Outbox, m: &Message, timing: Timing) -> Result<MessageStatus,
     let key_path = record
         .idempotency_key
         .as_ref()
-        .map(|k| format!("{KEYS}/{}", store::hex(k.as_bytes())));
+        .map(|k| format!("{KEYS}/{}", hex::encode(k.as_bytes())));
     if let Some(path) = &key_path {
         if !outbox.create_exclusive(path, record.id.as_bytes())? {
             return existing(outbox, path, m);
@@ -265,7 +266,7 @@ impl Notification for Local {
                 ok: true,
                 detail: format!(
                     "{} (the binding's files directory) is writable; {n} messages in the outbox",
-                    store::DATA_DIR
+                    files::DATA_DIR
                 ),
             },
             Err(err) => HealthStatus {

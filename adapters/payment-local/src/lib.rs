@@ -2,7 +2,8 @@
 //!
 //! ## Modules
 //!
-//! - `store`: files under `/data` (atomic replace, exclusive create, locks, listing).
+//! - `store`: the ledger's directories under `/data` and its per-object locks, over the
+//!   SDK's `files` helpers (atomic replace, exclusive create, locks, listing).
 //! - `model`: the stored objects, their contract forms, the test payment methods.
 //! - `validate`: input checks, each error naming the field.
 #![warn(missing_docs)]
@@ -18,13 +19,13 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasi::filesystem::types::Descriptor;
 
 use model::{Card, StoredCustomer, StoredPayment, StoredRefund};
-use switchyard_sdk::log;
 use switchyard_sdk::payment::{
     CancellationReason, CaptureMethod, Customer, CustomerCreate, CustomerPage, CustomerUpdate,
     Lifecycle, Payment, PaymentCreate, PaymentPage, PaymentRecord, Refund, RefundCreate,
     RefundPage,
 };
 use switchyard_sdk::types::{Error, HealthStatus, PageInfo, PageRequest};
+use switchyard_sdk::{files, log};
 
 /// How long a retried create waits for the first call with its key to finish.
 const REPLAY_WAIT: Duration = Duration::from_secs(10);
@@ -67,7 +68,7 @@ fn now() -> (u64, u32) {
 }
 
 fn new_id(prefix: &str) -> String {
-    format!("{prefix}{}", store::hex(&switchyard_sdk::random::bytes(12)))
+    format!("{prefix}{}", hex::encode(switchyard_sdk::random::bytes(12)))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
@@ -77,19 +78,16 @@ fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
 /// Loads `sub/id.json`; none when missing.
 fn load<T: DeserializeOwned>(dir: &Descriptor, sub: &str, id: &str) -> Result<Option<T>, Error> {
     let path = format!("{sub}/{id}.json");
-    match store::read(dir, &path)? {
-        None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            Error::internal(format!(
-                "{}/{path} is not a ledger object: {e}",
-                store::DATA_DIR
-            ))
-        }),
-    }
+    files::read_json(dir, &path, |e| {
+        Error::internal(format!(
+            "{}/{path} is not a ledger object: {e}",
+            files::DATA_DIR
+        ))
+    })
 }
 
 fn save<T: Serialize>(dir: &Descriptor, sub: &str, id: &str, value: &T) -> Result<(), Error> {
-    store::write_atomic(dir, sub, &format!("{id}.json"), &to_json(value)?)
+    files::write_atomic(dir, &format!("{sub}/{id}.json"), &to_json(value)?)
 }
 
 fn load_customer(dir: &Descriptor, field: &str, id: &str) -> Result<StoredCustomer, Error> {
@@ -105,7 +103,7 @@ fn load_payment(dir: &Descriptor, field: &str, id: &str) -> Result<StoredPayment
 /// Every object in `sub`, newest first; unreadable files are skipped and logged.
 fn load_all<T: DeserializeOwned>(dir: &Descriptor, sub: &str) -> Result<Vec<T>, Error> {
     let mut out = Vec::new();
-    for name in store::list(dir, sub)? {
+    for name in files::list(dir, sub)? {
         let Some(id) = name.strip_suffix(".json") else {
             continue;
         };
@@ -199,7 +197,7 @@ fn replay<T: DeserializeOwned>(
     let path = key_path(key);
     let start = wasi::clocks::monotonic_clock::now();
     loop {
-        let Some(bytes) = store::read(dir, &path)? else {
+        let Some(bytes) = files::read(dir, &path)? else {
             return Ok(None);
         };
         // An empty or partial record: its creator is still writing it.
@@ -244,7 +242,7 @@ fn claim<T: DeserializeOwned>(
         id: id.to_string(),
         error,
     };
-    if store::create_exclusive(dir, &key_path(key), &to_json(&rec)?)? {
+    if files::create_exclusive(dir, &key_path(key), &to_json(&rec)?)? {
         return Ok(None);
     }
     match replay(dir, key, fingerprint, kind, true)? {
@@ -674,7 +672,7 @@ impl Payment for Local {
             created: now(),
         };
         if let Some(key) = idempotency_key.as_deref() {
-            if store::create_exclusive(
+            if files::create_exclusive(
                 &dir,
                 &key_path(key),
                 &to_json(&KeyRecord {
@@ -738,14 +736,14 @@ impl Payment for Local {
             let dir = store::open()?;
             let probe = format!(
                 "locks/.health-{}",
-                store::hex(&switchyard_sdk::random::bytes(6))
+                hex::encode(switchyard_sdk::random::bytes(6))
             );
-            store::create_exclusive(&dir, &probe, b"ok")?;
-            store::remove(&dir, &probe)?;
-            let count = |sub| store::list(&dir, sub).map(|v| v.len());
+            files::create_exclusive(&dir, &probe, b"ok")?;
+            files::remove(&dir, &probe)?;
+            let count = |sub| files::list(&dir, sub).map(|v| v.len());
             Ok(format!(
                 "sandbox ledger in {} is writable: {} customers, {} payments, {} refunds",
-                store::DATA_DIR,
+                files::DATA_DIR,
                 count("customers")?,
                 count("payments")?,
                 count("refunds")?

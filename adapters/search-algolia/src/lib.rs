@@ -13,44 +13,16 @@ pub mod mapping;
 pub mod transport;
 pub mod validate;
 
-#[allow(missing_docs, clippy::all)]
-mod bindings {
-    wit_bindgen::generate!({
-        world: "switchyard:search/adapter@0.1.0",
-        path: [
-            "../../wit/deps/io", "../../wit/deps/clocks", "../../wit/deps/random",
-            "../../wit/deps/filesystem", "../../wit/deps/sockets", "../../wit/deps/cli",
-            "../../wit/deps/http", "../../wit/types", "../../wit/adapter", "../../wit/search",
-        ],
-        with: {
-            "switchyard:types/types@0.1.0": ::switchyard_bindings_base::switchyard::types::types,
-            "switchyard:adapter/log@0.1.0": ::switchyard_bindings_base::switchyard::adapter::log,
-            "switchyard:adapter/config@0.1.0": ::switchyard_bindings_base::switchyard::adapter::config,
-            "switchyard:adapter/buffer@0.1.0": ::switchyard_bindings_base::switchyard::adapter::buffer,
-            "wasi:io/error@0.2.4": ::wasi::io::error,
-            "wasi:io/poll@0.2.4": ::wasi::io::poll,
-            "wasi:io/streams@0.2.4": ::wasi::io::streams,
-            "wasi:clocks/monotonic-clock@0.2.4": ::wasi::clocks::monotonic_clock,
-            "wasi:clocks/wall-clock@0.2.4": ::wasi::clocks::wall_clock,
-            "wasi:random/random@0.2.4": ::wasi::random::random,
-            "wasi:http/types@0.2.4": ::wasi::http::types,
-            "wasi:http/outgoing-handler@0.2.4": ::wasi::http::outgoing_handler,
-            "switchyard:search/types@0.1.0": generate,
-        },
-    });
-}
-
 use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 use switchyard_sdk::http::HttpMethod;
+use switchyard_sdk::search::{
+    Document, IndexInfo, IndexSettings, Lifecycle, PartialUpdate, Search, SearchRequest,
+    SearchResult, SortOrder,
+};
 use switchyard_sdk::types::{Error, ErrorKind, HealthStatus};
 
-use bindings::exports::switchyard::adapter::lifecycle::Guest as Lifecycle;
-use bindings::exports::switchyard::search::search::Guest as Search;
-use bindings::switchyard::search::types::{
-    Document, IndexInfo, IndexSettings, PartialUpdate, SearchRequest, SearchResult, SortOrder,
-};
 use config::Config;
 use transport::{encode, Client};
 
@@ -517,4 +489,4 @@ impl Lifecycle for Algolia {
     }
 }
 
-bindings::export!(Algolia with_types_in bindings);
+switchyard_sdk::export_search!(Algolia);

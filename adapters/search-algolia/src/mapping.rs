@@ -11,12 +11,12 @@
 //!   highlights.
 
 use serde_json::{json, Map, Value};
-use switchyard_sdk::types::{Error, PageInfo};
-
-use crate::bindings::switchyard::search::types::{
+use switchyard_sdk::search::{
     FacetCount, Filter, FilterOp, Hit, IndexSettings, Scalar, SearchRequest, SearchResult,
     SortOrder,
 };
+use switchyard_sdk::types::{Error, PageInfo};
+
 use crate::config::Config;
 use crate::validate::{Checked, REPLICA_MARK};
 

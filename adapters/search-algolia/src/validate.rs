@@ -3,9 +3,8 @@
 //! against the index's settings. Errors name the field and the value.
 
 use serde_json::{Map, Value};
+use switchyard_sdk::search::{FilterOp, IndexSettings, Scalar, SearchRequest};
 use switchyard_sdk::types::Error;
-
-use crate::bindings::switchyard::search::types::{FilterOp, IndexSettings, Scalar, SearchRequest};
 
 /// The longest index or field name.
 pub const MAX_NAME: usize = 128;

@@ -2,8 +2,8 @@
 //!
 //! ## Modules
 //!
-//! - `store`: files under `/data` (write whole then rename or link, exclusive create, locks,
-//!   listing, removal of a tree).
+//! - `store`: the buckets under `/data` (objects put in place by rename or link, removal of
+//!   a tree), over the SDK's `files` helpers (whole writes, exclusive create, locks, listing).
 //! - `object`: an object's file name (the key, encoded) and its content (header, then body).
 #![warn(missing_docs)]
 
@@ -23,7 +23,7 @@ use switchyard_sdk::storage::{
     ObjectInfo, ObjectPage, SignedUrl, Storage, UploadOptions,
 };
 use switchyard_sdk::types::{Error, ErrorKind, HealthStatus, PageInfo, PageRequest, Timestamp};
-use switchyard_sdk::{config, log};
+use switchyard_sdk::{config, files, log};
 
 /// The config key of the base of public URLs.
 pub const PUBLIC_BASE_URL: &str = "public_base_url";
@@ -132,13 +132,13 @@ fn gone_is_not_found(err: Error, field: &str, bucket: &str) -> Error {
 fn load_bucket(dir: &Descriptor, field: &str, name: &str) -> Result<StoredBucket, Error> {
     validate::bucket_name(field, name)?;
     let path = format!("{}/bucket.json", bucket_dir(name));
-    let bytes = store::read(dir, &path)?.ok_or_else(|| bucket_not_found(field, name))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    files::read_json(dir, &path, |e| {
         Error::internal(format!(
             "{}/{path} is not a bucket's settings: {e}",
-            store::DATA_DIR
+            files::DATA_DIR
         ))
-    })
+    })?
+    .ok_or_else(|| bucket_not_found(field, name))
 }
 
 /// The header (and body, with `body`) of `key` in `bucket`; `not-found` naming both.
@@ -167,7 +167,7 @@ fn put(
     overwrite: bool,
 ) -> Result<(), Error> {
     let prefix = header.prefix()?;
-    let tmp = store::write_temp(dir, &objects_dir(bucket), &[&prefix, body])
+    let tmp = files::write_temp(dir, &objects_dir(bucket), &[&prefix, body])
         .map_err(|e| gone_is_not_found(e, field, bucket))?;
     let how = if overwrite {
         Place::Replace
@@ -190,7 +190,7 @@ fn put(
 fn keys(dir: &Descriptor, bucket: &str) -> Result<Vec<String>, Error> {
     let objects = objects_dir(bucket);
     let mut out = Vec::new();
-    for name in store::list(dir, &objects)? {
+    for name in files::list(dir, &objects)? {
         if !object::is_object_name(&name) {
             continue;
         }
@@ -248,10 +248,7 @@ fn copy(
     target_bucket: &str,
     target_key: &str,
 ) -> Result<ObjectInfo, Error> {
-    validate::bucket_name("bucket", bucket)?;
-    validate::key("key", key)?;
-    validate::bucket_name("target-bucket", target_bucket)?;
-    validate::key("target-key", target_key)?;
+    validate::copy(bucket, key, target_bucket, target_key)?;
     let dir = store::open()?;
     load_bucket(&dir, "bucket", bucket)?;
     let target = load_bucket(&dir, "target-bucket", target_bucket)?;
@@ -282,9 +279,7 @@ impl Storage for Local {
         body: Vec<u8>,
         options: UploadOptions,
     ) -> Result<ObjectInfo, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
-        validate::upload_options(&options)?;
+        validate::upload(&bucket, &key, &options)?;
         let dir = store::open()?;
         let settings = load_bucket(&dir, "bucket", &bucket)?;
         let content_type = options
@@ -312,8 +307,7 @@ impl Storage for Local {
     }
 
     fn download(bucket: String, key: String) -> Result<Object, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         let dir = store::open()?;
         load_bucket(&dir, "bucket", &bucket)?;
         let (header, body) = load_object(&dir, &bucket, &key, true)?;
@@ -324,8 +318,7 @@ impl Storage for Local {
     }
 
     fn stat(bucket: String, key: String) -> Result<ObjectInfo, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         let dir = store::open()?;
         load_bucket(&dir, "bucket", &bucket)?;
         let (header, _) = load_object(&dir, &bucket, &key, false)?;
@@ -337,9 +330,7 @@ impl Storage for Local {
         query: ListQuery,
         page: PageRequest,
     ) -> Result<ObjectPage, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::list_query(&query)?;
-        let limit = validate::page_limit(&page)? as usize;
+        let limit = validate::list_objects(&bucket, &query, &page)? as usize;
         let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
         let dir = store::open()?;
         load_bucket(&dir, "bucket", &bucket)?;
@@ -398,11 +389,10 @@ impl Storage for Local {
     }
 
     fn delete(bucket: String, key: String) -> Result<(), Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         let dir = store::open()?;
         load_bucket(&dir, "bucket", &bucket)?;
-        if store::remove(&dir, &object_path(&bucket, &key))? {
+        if files::remove(&dir, &object_path(&bucket, &key))? {
             Ok(())
         } else {
             Err(object_not_found(&bucket, &key))
@@ -410,13 +400,12 @@ impl Storage for Local {
     }
 
     fn delete_many(bucket: String, keys: Vec<String>) -> Result<Vec<DeleteResult>, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::delete_keys(&keys)?;
+        validate::delete_many(&bucket, &keys)?;
         let dir = store::open()?;
         load_bucket(&dir, "bucket", &bucket)?;
         keys.into_iter()
             .map(|key| {
-                let deleted = store::remove(&dir, &object_path(&bucket, &key))?;
+                let deleted = files::remove(&dir, &object_path(&bucket, &key))?;
                 Ok(DeleteResult { key, deleted })
             })
             .collect()
@@ -440,21 +429,15 @@ impl Storage for Local {
         let info = copy(&bucket, &key, &target_bucket, &target_key)?;
         let dir = store::open()?;
         // Gone already (deleted meanwhile by another call) is as good as deleted here.
-        store::remove(&dir, &object_path(&bucket, &key))?;
+        files::remove(&dir, &object_path(&bucket, &key))?;
         Ok(info)
     }
 
     fn public_url(bucket: String, key: String) -> Result<String, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         let dir = store::open()?;
         let settings = load_bucket(&dir, "bucket", &bucket)?;
-        if !settings.public {
-            return Err(Error::denied(format!(
-                "bucket '{bucket}' is not public: make it public (update-bucket) or give a \
-                 signed-download-url"
-            )));
-        }
+        validate::public_bucket(&bucket, settings.public)?;
         let base = config::get(PUBLIC_BASE_URL)
             .map(|b| b.trim().trim_end_matches('/').to_string())
             .filter(|b| !b.is_empty())
@@ -478,9 +461,7 @@ impl Storage for Local {
         key: String,
         expires_in_s: u32,
     ) -> Result<SignedUrl, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
-        validate::expires_in(expires_in_s)?;
+        validate::signed_url(&bucket, &key, expires_in_s)?;
         let dir = store::open()?;
         load_bucket(&dir, "bucket", &bucket)?;
         load_object(&dir, &bucket, &key, false)?;
@@ -492,17 +473,14 @@ impl Storage for Local {
         key: String,
         expires_in_s: u32,
     ) -> Result<SignedUrl, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
-        validate::expires_in(expires_in_s)?;
+        validate::signed_url(&bucket, &key, expires_in_s)?;
         let dir = store::open()?;
         load_bucket(&dir, "bucket", &bucket)?;
         sign("PUT", &bucket, &key, expires_in_s)
     }
 
     fn create_bucket(name: String, options: BucketOptions) -> Result<Bucket, Error> {
-        validate::bucket_name("name", &name)?;
-        validate::bucket_options(&options)?;
+        validate::bucket_with_options(&name, &options)?;
         let dir = store::open()?;
         let at = now();
         let settings = StoredBucket {
@@ -524,16 +502,16 @@ impl Storage for Local {
         );
         let made = (|| {
             dir.create_directory_at(&staging)
-                .map_err(|code| store::fs_error(code, "creating", &staging))?;
-            store::create_dir(&dir, &format!("{staging}/objects"))?;
-            store::create_exclusive(&dir, &format!("{staging}/bucket.json"), &json)?;
+                .map_err(|code| files::fs_error(code, "creating", &staging))?;
+            files::create_dir(&dir, &format!("{staging}/objects"))?;
+            files::create_exclusive(&dir, &format!("{staging}/bucket.json"), &json)?;
             match dir.rename_at(&staging, &dir, &bucket_dir(&name)) {
                 Ok(()) => Ok(()),
                 Err(
                     wasi::filesystem::types::ErrorCode::Exist
                     | wasi::filesystem::types::ErrorCode::NotEmpty,
                 ) => Err(Error::conflict(format!("bucket '{name}' already exists"))),
-                Err(code) => Err(store::fs_error(code, "renaming into", &bucket_dir(&name))),
+                Err(code) => Err(files::fs_error(code, "renaming into", &bucket_dir(&name))),
             }
         })();
         if made.is_err() {
@@ -550,7 +528,7 @@ impl Storage for Local {
 
     fn list_buckets() -> Result<Vec<Bucket>, Error> {
         let dir = store::open()?;
-        let mut names = store::list(&dir, store::BUCKETS)?;
+        let mut names = files::list(&dir, store::BUCKETS)?;
         names.sort();
         let mut out = Vec::new();
         for name in names {
@@ -566,11 +544,10 @@ impl Storage for Local {
     }
 
     fn update_bucket(name: String, options: BucketOptions) -> Result<Bucket, Error> {
-        validate::bucket_name("name", &name)?;
-        validate::bucket_options(&options)?;
+        validate::bucket_with_options(&name, &options)?;
         let dir = store::open()?;
         load_bucket(&dir, "name", &name)?;
-        let _lock = store::lock(
+        let _lock = files::lock(
             &dir,
             &format!("{}/.lock", bucket_dir(&name)),
             &format!("bucket '{name}'"),
@@ -589,7 +566,7 @@ impl Storage for Local {
         settings.updated_at = now();
         let json = serde_json::to_vec(&settings)
             .map_err(|e| Error::internal(format!("serialising a bucket failed: {e}")))?;
-        store::write_atomic(&dir, &bucket_dir(&name), "bucket.json", &json)
+        files::write_atomic(&dir, &format!("{}/bucket.json", bucket_dir(&name)), &json)
             .map_err(|e| gone_is_not_found(e, "name", &name))?;
         Ok(settings.to_contract())
     }
@@ -617,15 +594,15 @@ impl Storage for Local {
         dir.rename_at(&bucket_dir(&name), &dir, &trash)
             .map_err(|code| match code {
                 wasi::filesystem::types::ErrorCode::NoEntry => bucket_not_found("name", &name),
-                code => store::fs_error(code, "renaming", &bucket_dir(&name)),
+                code => files::fs_error(code, "renaming", &bucket_dir(&name)),
             })?;
-        let late = store::list(&dir, &format!("{trash}/objects"))?
+        let late = files::list(&dir, &format!("{trash}/objects"))?
             .into_iter()
             .filter(|n| object::is_object_name(n))
             .count();
         if late > 0 {
             dir.rename_at(&trash, &dir, &bucket_dir(&name))
-                .map_err(|code| store::fs_error(code, "restoring", &bucket_dir(&name)))?;
+                .map_err(|code| files::fs_error(code, "restoring", &bucket_dir(&name)))?;
             return Err(not_empty(late));
         }
         store::remove_tree(&dir, &trash)
@@ -636,8 +613,8 @@ impl Storage for Local {
         load_bucket(&dir, "name", &name)?;
         let objects = objects_dir(&name);
         let mut removed = 0u64;
-        for file in store::list(&dir, &objects)? {
-            if object::is_object_name(&file) && store::remove(&dir, &format!("{objects}/{file}"))? {
+        for file in files::list(&dir, &objects)? {
+            if object::is_object_name(&file) && files::remove(&dir, &format!("{objects}/{file}"))? {
                 removed += 1;
             }
         }
@@ -652,12 +629,12 @@ impl Storage for Local {
                 store::BUCKETS,
                 hex::encode(switchyard_sdk::random::bytes(6))
             );
-            store::create_exclusive(&dir, &probe, b"ok")?;
-            store::remove(&dir, &probe)?;
-            let buckets = store::list(&dir, store::BUCKETS)?.len();
+            files::create_exclusive(&dir, &probe, b"ok")?;
+            files::remove(&dir, &probe)?;
+            let buckets = files::list(&dir, store::BUCKETS)?.len();
             Ok(format!(
                 "{}/{} is writable: {buckets} bucket(s)",
-                store::DATA_DIR,
+                files::DATA_DIR,
                 store::BUCKETS
             ))
         };

@@ -17,10 +17,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasi::filesystem::types::Descriptor;
 
+use switchyard_sdk::files;
 use switchyard_sdk::storage::ObjectInfo;
 use switchyard_sdk::types::{Error, Metadata, Timestamp};
-
-use crate::store;
 
 /// The longest file name made from a key; longer ones are hashed.
 pub const MAX_NAME: usize = 200;
@@ -130,7 +129,7 @@ impl Header {
 fn damaged(path: &str, why: &str) -> Error {
     Error::internal(format!(
         "{}/{path} is not a storage-local object: {why}",
-        store::DATA_DIR
+        files::DATA_DIR
     ))
 }
 
@@ -140,10 +139,10 @@ pub type Loaded = (Header, Option<Vec<u8>>);
 /// Reads the header of the file `path`: none when there is no file. With `body`, the body
 /// too (checked against the header's size).
 pub fn read(dir: &Descriptor, path: &str, body: bool) -> Result<Option<Loaded>, Error> {
-    let Some(file) = store::open_file(dir, path)? else {
+    let Some(file) = files::open_file(dir, path)? else {
         return Ok(None);
     };
-    let prefix = store::read_at(&file, 0, PREFIX_LEN, path)?;
+    let prefix = files::read_at(&file, 0, PREFIX_LEN, path)?;
     if prefix.len() as u64 != PREFIX_LEN || &prefix[..8] != MAGIC {
         return Err(damaged(path, "no object header"));
     }
@@ -153,14 +152,14 @@ pub fn read(dir: &Descriptor, path: &str, body: bool) -> Result<Option<Loaded>, 
     if len > MAX_HEADER {
         return Err(damaged(path, "the header is too large"));
     }
-    let json = store::read_at(&file, PREFIX_LEN, len, path)?;
+    let json = files::read_at(&file, PREFIX_LEN, len, path)?;
     if json.len() as u64 != len {
         return Err(damaged(path, "the header is cut short"));
     }
     let header: Header = serde_json::from_slice(&json)
         .map_err(|e| damaged(path, &format!("the header is not valid: {e}")))?;
     let content = if body {
-        let content = store::read_at(&file, PREFIX_LEN + len, header.size, path)?;
+        let content = files::read_at(&file, PREFIX_LEN + len, header.size, path)?;
         if content.len() as u64 != header.size {
             return Err(damaged(path, "the body is shorter than its header says"));
         }

@@ -82,10 +82,7 @@ fn relocate(
     target_bucket: &str,
     target_key: &str,
 ) -> Result<ObjectInfo, Error> {
-    validate::bucket_name("bucket", bucket)?;
-    validate::key("key", key)?;
-    validate::bucket_name("target-bucket", target_bucket)?;
-    validate::key("target-key", target_key)?;
+    validate::copy(bucket, key, target_bucket, target_key)?;
     if bucket == target_bucket && key == target_key {
         return Err(Error::conflict(format!(
             "target-key '{}' is the object itself: it exists in bucket '{bucket}'",
@@ -219,9 +216,7 @@ impl Storage for Supabase {
         body: Vec<u8>,
         options: UploadOptions,
     ) -> Result<ObjectInfo, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
-        validate::upload_options(&options)?;
+        validate::upload(&bucket, &key, &options)?;
         let config = Config::load()?;
         let content_type = options
             .content_type
@@ -268,8 +263,7 @@ impl Storage for Supabase {
     }
 
     fn download(bucket: String, key: String) -> Result<Object, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         let config = Config::load()?;
         // The content and the description come from two requests: read again until both
         // are of the same version (same ETag), so a concurrent overwrite never mixes them.
@@ -310,8 +304,7 @@ impl Storage for Supabase {
     }
 
     fn stat(bucket: String, key: String) -> Result<ObjectInfo, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         stat(&Config::load()?, &bucket, &key)
     }
 
@@ -320,9 +313,7 @@ impl Storage for Supabase {
         query: ListQuery,
         page: PageRequest,
     ) -> Result<ObjectPage, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::list_query(&query)?;
-        let limit = validate::page_limit(&page)?;
+        let limit = validate::list_objects(&bucket, &query, &page)?;
         let delimited = match query.delimiter.as_deref() {
             None => false,
             Some("/") => true,
@@ -391,8 +382,7 @@ impl Storage for Supabase {
     }
 
     fn delete(bucket: String, key: String) -> Result<(), Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         let config = Config::load()?;
         Call::new(
             HttpMethod::Delete,
@@ -404,8 +394,7 @@ impl Storage for Supabase {
     }
 
     fn delete_many(bucket: String, keys: Vec<String>) -> Result<Vec<DeleteResult>, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::delete_keys(&keys)?;
+        validate::delete_many(&bucket, &keys)?;
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -460,16 +449,10 @@ impl Storage for Supabase {
     }
 
     fn public_url(bucket: String, key: String) -> Result<String, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
+        validate::object(&bucket, &key)?;
         let config = Config::load()?;
         let settings = get_bucket(&config, "bucket", &bucket)?;
-        if !settings.public {
-            return Err(Error::denied(format!(
-                "bucket '{bucket}' is not public: make it public (update-bucket) or give a \
-                 signed-download-url"
-            )));
-        }
+        validate::public_bucket(&bucket, settings.public)?;
         Ok(format!(
             "{}/{}",
             config.public_base,
@@ -482,9 +465,7 @@ impl Storage for Supabase {
         key: String,
         expires_in_s: u32,
     ) -> Result<SignedUrl, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
-        validate::expires_in(expires_in_s)?;
+        validate::signed_url(&bucket, &key, expires_in_s)?;
         let config = Config::load()?;
         let v = Call::new(
             HttpMethod::Post,
@@ -515,9 +496,7 @@ impl Storage for Supabase {
         key: String,
         expires_in_s: u32,
     ) -> Result<SignedUrl, Error> {
-        validate::bucket_name("bucket", &bucket)?;
-        validate::key("key", &key)?;
-        validate::expires_in(expires_in_s)?;
+        validate::signed_url(&bucket, &key, expires_in_s)?;
         let config = Config::load()?;
         let v = Call::new(
             HttpMethod::Post,
@@ -559,8 +538,7 @@ impl Storage for Supabase {
     }
 
     fn create_bucket(name: String, options: BucketOptions) -> Result<Bucket, Error> {
-        validate::bucket_name("name", &name)?;
-        validate::bucket_options(&options)?;
+        validate::bucket_with_options(&name, &options)?;
         let config = Config::load()?;
         let mut body = bucket_body(&options, true);
         body["name"] = json!(name);
@@ -598,8 +576,7 @@ impl Storage for Supabase {
     }
 
     fn update_bucket(name: String, options: BucketOptions) -> Result<Bucket, Error> {
-        validate::bucket_name("name", &name)?;
-        validate::bucket_options(&options)?;
+        validate::bucket_with_options(&name, &options)?;
         let config = Config::load()?;
         Call::new(HttpMethod::Put, format!("/bucket/{}", segment(&name)))
             .json(bucket_body(&options, false))

@@ -5,6 +5,12 @@
 //! Bucket names are 3 to 63 characters of `a-z 0-9 . -`, starting and ending with a letter or
 //! digit. Keys are 1 to 1024 bytes of UTF-8, with no empty segment (`a//b`), no `.` or `..`
 //! segment, no leading `/` and no control characters.
+//!
+//! The checks of one contract function's arguments, in the order every provider runs them,
+//! are [`object`] (`download`, `stat`, `delete`, `public-url`), [`upload`], [`list_objects`],
+//! [`delete_many`], [`copy`] (`copy-object`, `move-object`), [`signed_url`] (both kinds) and
+//! [`bucket_with_options`] (`create-bucket`, `update-bucket`); [`public_bucket`] is the rule of
+//! `public-url` once the bucket is known. The single checks they are made of are public too.
 
 use crate::storage::{BucketOptions, ListQuery, UploadOptions};
 use crate::types::{Error, Metadata, PageRequest};
@@ -27,6 +33,68 @@ pub const MAX_LIMIT: u32 = 1000;
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 /// The longest content type or cache-control value, in bytes.
 pub const MAX_HEADER_VALUE_BYTES: usize = 1024;
+
+/// Checks the arguments of a call on one object (`download`, `stat`, `delete`,
+/// `public-url`): the bucket name (`bucket`), then the key (`key`).
+pub fn object(bucket: &str, key: &str) -> Result<(), Error> {
+    bucket_name("bucket", bucket)?;
+    self::key("key", key)
+}
+
+/// Checks the arguments of `upload`: the bucket and the key (as [`object`]), then the
+/// options ([`upload_options`]).
+pub fn upload(bucket: &str, key: &str, options: &UploadOptions) -> Result<(), Error> {
+    object(bucket, key)?;
+    upload_options(options)
+}
+
+/// Checks the arguments of `list-objects`: the bucket name, the query ([`list_query`]) and
+/// the page; answers the page size ([`page_limit`]). The cursor is the provider's to read.
+pub fn list_objects(bucket: &str, query: &ListQuery, page: &PageRequest) -> Result<u32, Error> {
+    bucket_name("bucket", bucket)?;
+    list_query(query)?;
+    page_limit(page)
+}
+
+/// Checks the arguments of `delete-many`: the bucket name, then the keys ([`delete_keys`]).
+pub fn delete_many(bucket: &str, keys: &[String]) -> Result<(), Error> {
+    bucket_name("bucket", bucket)?;
+    delete_keys(keys)
+}
+
+/// Checks the arguments of `copy-object` and `move-object`: the source (`bucket`, `key`),
+/// then the target (`target-bucket`, `target-key`).
+pub fn copy(bucket: &str, key: &str, target_bucket: &str, target_key: &str) -> Result<(), Error> {
+    object(bucket, key)?;
+    bucket_name("target-bucket", target_bucket)?;
+    self::key("target-key", target_key)
+}
+
+/// Checks the arguments of `signed-download-url` and `signed-upload-url`: the bucket and the
+/// key (as [`object`]), then the life of the URL ([`expires_in`]).
+pub fn signed_url(bucket: &str, key: &str, expires_in_s: u32) -> Result<(), Error> {
+    object(bucket, key)?;
+    expires_in(expires_in_s)
+}
+
+/// Checks the arguments of `create-bucket` and `update-bucket`: the bucket name (`name`),
+/// then the options ([`bucket_options`]).
+pub fn bucket_with_options(name: &str, options: &BucketOptions) -> Result<(), Error> {
+    bucket_name("name", name)?;
+    bucket_options(options)
+}
+
+/// The rule of `public-url`: only a public bucket has public URLs; `denied` naming the
+/// bucket `name` otherwise.
+pub fn public_bucket(name: &str, public: bool) -> Result<(), Error> {
+    if public {
+        return Ok(());
+    }
+    Err(Error::denied(format!(
+        "bucket '{name}' is not public: make it public (update-bucket) or give a \
+         signed-download-url"
+    )))
+}
 
 /// Checks a bucket name; `field` names the argument (`bucket`, `name`, `target-bucket`).
 pub fn bucket_name(field: &str, name: &str) -> Result<(), Error> {
@@ -363,6 +431,58 @@ mod tests {
         content_type("ct", "nope").expect_err("no slash");
         content_type_pattern("p", "image/*").expect("valid");
         content_type_pattern("p", "*/png").expect_err("bad wildcard");
+    }
+
+    #[test]
+    fn arguments_of_one_call_are_checked_in_order() {
+        let e = copy("ab", "a//b", "cd", "").expect_err("bad bucket first");
+        assert!(e.message.starts_with("bucket 'ab'"), "{}", e.message);
+        let e = copy("abc", "a//b", "cd", "").expect_err("bad key next");
+        assert!(e.message.starts_with("key 'a//b'"), "{}", e.message);
+        let e = copy("abc", "k", "cd", "").expect_err("then the target bucket");
+        assert!(e.message.starts_with("target-bucket 'cd'"), "{}", e.message);
+        let e = copy("abc", "k", "cde", "").expect_err("then the target key");
+        assert!(
+            e.message.starts_with("target-key is empty"),
+            "{}",
+            e.message
+        );
+        copy("abc", "k", "cde", "k2").expect("valid");
+        let e = signed_url("abc", "k", 0).expect_err("expiry last");
+        assert!(e.message.starts_with("expires-in-s is 0"), "{}", e.message);
+        let e = bucket_with_options(
+            "Abc",
+            &BucketOptions {
+                public: None,
+                max_object_bytes: Some(0),
+                allowed_content_types: None,
+            },
+        )
+        .expect_err("name first");
+        assert!(e.message.starts_with("name 'Abc'"), "{}", e.message);
+        let page = PageRequest {
+            cursor: None,
+            limit: Some(5),
+        };
+        let query = ListQuery {
+            prefix: None,
+            delimiter: Some(String::new()),
+        };
+        let e = list_objects("abc", &query, &page).expect_err("empty delimiter");
+        assert!(
+            e.message.starts_with("query.delimiter is empty"),
+            "{}",
+            e.message
+        );
+        let e = delete_many("abc", &["ok".into(), "/bad".into()]).expect_err("keys[1]");
+        assert!(e.message.starts_with("keys[1] '/bad'"), "{}", e.message);
+        public_bucket("abc", true).expect("public");
+        let e = public_bucket("abc", false).expect_err("not public");
+        assert_eq!(
+            e.message,
+            "bucket 'abc' is not public: make it public (update-bucket) or give a \
+             signed-download-url"
+        );
     }
 
     #[test]
