@@ -8,6 +8,11 @@ set -euo pipefail
 
 die() { echo "apt-install: error: $*" >&2; exit 1; }
 
+if ! command -v dpkg >/dev/null 2>&1; then
+    echo "==> apt-install: not a Debian system; make sure these are installed: $*" >&2
+    exit 0
+fi
+
 missing=()
 for pkg in "$@"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
