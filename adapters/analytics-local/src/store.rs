@@ -8,7 +8,6 @@
 //! skipped when read). Before appending, a file that does not end with a newline (a write
 //! torn by a crash) gets one, so the torn line cannot swallow the next one.
 
-use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 use wasi::io::streams::{OutputStream, StreamError};
 
@@ -23,16 +22,7 @@ const READ_CHUNK: u64 = 64 * 1024;
 
 /// The preopened `/data` directory; `denied` when the host gave this binding none.
 pub fn data_dir() -> Result<Descriptor, Error> {
-    get_directories()
-        .into_iter()
-        .find(|(_, name)| name.trim_end_matches('/') == DATA_DIR)
-        .map(|(dir, _)| dir)
-        .ok_or_else(|| {
-            Error::denied(format!(
-                "the host preopened no {DATA_DIR} directory: give this binding a `files` \
-                 directory to keep its events in"
-            ))
-        })
+    switchyard_sdk::files::data_dir("events")
 }
 
 /// The events file opened for appending, created when missing.
@@ -43,7 +33,7 @@ fn open_for_append(dir: &Descriptor) -> Result<Descriptor, Error> {
         OpenFlags::CREATE,
         DescriptorFlags::READ | DescriptorFlags::WRITE,
     )
-    .map_err(|code| fs_error(code, "opening", EVENTS_FILE))
+    .map_err(|code| switchyard_sdk::files::fs_error(code, "opening", EVENTS_FILE))
 }
 
 /// Appends `line` (which ends with a newline) to the events file and returns once it is
@@ -63,7 +53,7 @@ pub fn append(line: &[u8]) -> Result<(), Error> {
     bytes.extend_from_slice(line);
     let stream = file
         .append_via_stream()
-        .map_err(|code| fs_error(code, "appending to", EVENTS_FILE))?;
+        .map_err(|code| switchyard_sdk::files::fs_error(code, "appending to", EVENTS_FILE))?;
     write_all(&stream, &bytes)?;
     drop(stream);
     Ok(())
@@ -73,14 +63,14 @@ pub fn append(line: &[u8]) -> Result<(), Error> {
 fn ends_with_newline(file: &Descriptor) -> Result<bool, Error> {
     let size = file
         .stat()
-        .map_err(|code| fs_error(code, "inspecting", EVENTS_FILE))?
+        .map_err(|code| switchyard_sdk::files::fs_error(code, "inspecting", EVENTS_FILE))?
         .size;
     if size == 0 {
         return Ok(true);
     }
     let (last, _) = file
         .read(1, size - 1)
-        .map_err(|code| fs_error(code, "reading", EVENTS_FILE))?;
+        .map_err(|code| switchyard_sdk::files::fs_error(code, "reading", EVENTS_FILE))?;
     Ok(last.last().is_none_or(|b| *b == b'\n'))
 }
 
@@ -114,9 +104,13 @@ pub fn sync() -> Result<(), Error> {
     ) {
         Ok(file) => file
             .sync_data()
-            .map_err(|code| fs_error(code, "syncing", EVENTS_FILE)),
+            .map_err(|code| switchyard_sdk::files::fs_error(code, "syncing", EVENTS_FILE)),
         Err(ErrorCode::NoEntry) => Ok(()),
-        Err(code) => Err(fs_error(code, "opening", EVENTS_FILE)),
+        Err(code) => Err(switchyard_sdk::files::fs_error(
+            code,
+            "opening",
+            EVENTS_FILE,
+        )),
     }
 }
 
@@ -133,7 +127,13 @@ pub fn scan(mut line: impl FnMut(u64, &[u8])) -> Result<u64, Error> {
     ) {
         Ok(file) => file,
         Err(ErrorCode::NoEntry) => return Ok(0),
-        Err(code) => return Err(fs_error(code, "opening", EVENTS_FILE)),
+        Err(code) => {
+            return Err(switchyard_sdk::files::fs_error(
+                code,
+                "opening",
+                EVENTS_FILE,
+            ))
+        }
     };
     let mut pending: Vec<u8> = Vec::new();
     let mut pending_start = 0u64;
@@ -141,7 +141,7 @@ pub fn scan(mut line: impl FnMut(u64, &[u8])) -> Result<u64, Error> {
     loop {
         let (chunk, eof) = file
             .read(READ_CHUNK, offset)
-            .map_err(|code| fs_error(code, "reading", EVENTS_FILE))?;
+            .map_err(|code| switchyard_sdk::files::fs_error(code, "reading", EVENTS_FILE))?;
         if chunk.is_empty() || eof {
             break;
         }
@@ -169,31 +169,16 @@ pub fn check_writable() -> Result<u64, Error> {
     let file = open_for_append(&dir)?;
     let size = file
         .stat()
-        .map_err(|code| fs_error(code, "inspecting", EVENTS_FILE))?
+        .map_err(|code| switchyard_sdk::files::fs_error(code, "inspecting", EVENTS_FILE))?
         .size;
     Ok(size)
-}
-
-/// A filesystem error as the contract's error, naming the operation and the file.
-fn fs_error(code: ErrorCode, doing: &str, file: &str) -> Error {
-    let message = format!("{doing} {DATA_DIR}/{file} failed: {}", code.name());
-    match code {
-        ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => Error::denied(message),
-        ErrorCode::InsufficientSpace | ErrorCode::Quota => Error::unavailable(message),
-        ErrorCode::Busy | ErrorCode::WouldBlock | ErrorCode::Interrupted => {
-            Error::unavailable(message)
-        }
-        ErrorCode::NoEntry => Error::not_found(message),
-        ErrorCode::FileTooLarge => Error::too_large(message),
-        _ => Error::internal(message),
-    }
 }
 
 fn stream_error(err: StreamError) -> Error {
     match err {
         StreamError::LastOperationFailed(e) => {
             match wasi::filesystem::types::filesystem_error_code(&e) {
-                Some(code) => fs_error(code, "writing", EVENTS_FILE),
+                Some(code) => switchyard_sdk::files::fs_error(code, "writing", EVENTS_FILE),
                 None => Error::internal(format!(
                     "writing {DATA_DIR}/{EVENTS_FILE} failed: {}",
                     e.to_debug_string()
