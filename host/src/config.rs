@@ -109,6 +109,12 @@ pub struct LoggingOptions {
     pub color: ColorChoice,
     /// The filter, in `RUST_LOG` syntax (`info`, `warn,switchyard=debug`); `RUST_LOG` wins.
     pub level: String,
+    /// A Sentry DSN for the host's own errors (an adapter that traps, a component refused):
+    /// `error` lines become Sentry events, `warn` and `info` lines their breadcrumbs.
+    /// Tenants' captured errors go to their own monitoring binding's `sentry_dsn`.
+    pub sentry_dsn: Option<String>,
+    /// The `environment` of those events.
+    pub sentry_environment: Option<String>,
 }
 
 impl Default for LoggingOptions {
@@ -117,6 +123,8 @@ impl Default for LoggingOptions {
             format: LogFormat::Console,
             color: ColorChoice::Auto,
             level: "info".into(),
+            sentry_dsn: None,
+            sentry_environment: None,
         }
     }
 }

@@ -796,8 +796,14 @@ impl Runtime {
             .instrument(span.clone())
             .await;
         let _entered = span.enter();
+        // A trap is the adapter's bug: an error. A deadline or the memory cap is a limit
+        // doing its job: a warning.
         let fail = |kind: &str| {
-            tracing::warn!(outcome = kind, "adapter call failed");
+            if kind == "trap" {
+                tracing::error!(outcome = kind, "adapter call failed");
+            } else {
+                tracing::warn!(outcome = kind, "adapter call failed");
+            }
         };
         let result = match outcome {
             Ok(Ok(value)) => Ok(value),

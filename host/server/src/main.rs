@@ -175,7 +175,7 @@ async fn cmd_serve(
         Some(LogFormat::Json) => settings.logging.format = switchyard_host::LogFormat::Json,
         None => {}
     }
-    switchyard_server::logs::init(&settings.logging)?;
+    let _logs = switchyard_server::logs::init(&settings.logging)?;
     let runtime = Runtime::builder().config_file(config)?.build().await?;
     let addr = listen.unwrap_or(settings.listen);
     let listener = tokio::net::TcpListener::bind(&addr)

@@ -376,3 +376,80 @@ async fn the_logging_section_picks_the_sink_and_its_colour() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_own_errors_go_to_sentry_with_their_call_and_the_breadcrumbs_before() {
+    use switchyard_tests::mock::sentry::MockSentry;
+    let sentry = MockSentry::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write(
+        dir.path(),
+        "sentry.toml",
+        &format!(
+            "[logging]\nsentry_dsn = \"{}\"\nsentry_environment = \"test\"\n\n\
+             [runtime]\npooling = false\n\n[tenants.acme.analytics]\ncomponent = \"{}\"\n",
+            sentry.dsn(switchyard_tests::mock::sentry::PROJECT),
+            component("test-misbehave").display()
+        ),
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut child = switchyard()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--config",
+        ])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let client = Client::new(&format!("http://127.0.0.1:{port}"), None).expect("client");
+    let start = Instant::now();
+    while !matches!(client.get("/healthz").await, Ok(r) if r.status == 200) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // An adapter that traps: the host logs an error, and Sentry gets it.
+    let r = client
+        .post_json(
+            "/v1/tenants/acme/analytics/track",
+            &serde_json::json!({"event": {"name": "panic", "distinct-id": "u"}}),
+        )
+        .await
+        .expect("request");
+    assert_eq!(r.status, 502, "{:?}", r.json());
+    let arrived = sentry.wait_for_items(1, Duration::from_secs(10)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    arrived.expect("the error reached Sentry");
+    let events = sentry.events();
+    let event = events
+        .iter()
+        .find(|e| e.to_string().contains("adapter call failed"))
+        .unwrap_or_else(|| panic!("no trap event: {events:?}"));
+    let text = event.to_string();
+    for part in [
+        "\"acme\"",
+        "test-misbehave",
+        "trap",
+        "\"environment\":\"test\"",
+    ] {
+        assert!(text.contains(part), "{part} missing from {text}");
+    }
+    // The lines before it (the server starting, the binding added) are its breadcrumbs.
+    assert!(
+        event["breadcrumbs"]["values"]
+            .as_array()
+            .is_some_and(|b| b.iter().any(|c| c.to_string().contains("binding added"))),
+        "{text}"
+    );
+}
