@@ -237,14 +237,17 @@ impl RedisBroker {
         self.prefix == prefix && self.url == url
     }
 
+    /// The shared connection, made on first use; it reconnects by itself after a failure.
     async fn conn(&self) -> Result<ConnectionManager, WitError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(3)
-            .set_max_delay(Duration::from_secs(1));
         self.conn
-            .get_or_try_init(|| self.client.get_connection_manager_with_config(config))
+            .get_or_try_init(|| {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_response_timeout(Some(Duration::from_secs(5)))
+                    .set_number_of_retries(3)
+                    .set_max_delay(Duration::from_secs(1));
+                self.client.get_connection_manager_with_config(config)
+            })
             .await
             .cloned()
             .map_err(|e| unavailable(&self.addr, e))
@@ -655,12 +658,16 @@ fn info_of(queue: &str, r: &mut Reply) -> QueueInfo {
 }
 
 fn delivery(id: String, receipt: String, attempt: u32, json: &str, last_error: String) -> Delivery {
-    let stored: Stored = serde_json::from_str(json).unwrap_or(Stored {
-        body: String::new(),
-        headers: Vec::new(),
-        priority: 1,
-        topic: None,
-        published_ms: 0,
+    // Only this backend writes these; anything else in the key was put there by hand.
+    let stored: Stored = serde_json::from_str(json).unwrap_or_else(|e| {
+        tracing::warn!(message_id = %id, error = %e, "a message in redis is not one this backend wrote; delivering it empty");
+        Stored {
+            body: String::new(),
+            headers: Vec::new(),
+            priority: 1,
+            topic: None,
+            published_ms: 0,
+        }
     });
     Delivery {
         id,
