@@ -17,6 +17,9 @@
 //! - [`files`]: the embedded defaults' files under the binding's preopened `/data`
 //!   directory (whole writes, exclusive create, locks, listing), over `wasi:filesystem`.
 //!
+//! [`rules`] holds the contracts' input rules (limits, names, checks), shared with the
+//! host's native backends.
+//!
 //! [`types`] holds the shared contract types ([`types::Error`], [`types::HealthStatus`],
 //! [`types::Timestamp`]...), one Rust type in every contract; [`error`] adds constructors
 //! to the error. Each contract has a module with its trait and an export macro:
@@ -78,6 +81,7 @@ pub mod notification;
 pub mod payment;
 pub mod random;
 pub mod retry;
+pub mod rules;
 pub mod search;
 pub mod storage;
 pub mod time;

@@ -56,3 +56,13 @@ pub use bindings::exports::switchyard::notification::notification::{
     BulkResult, Channel, DeliveryStatus, Message, MessagePage, MessageQuery, MessageStatus,
     Priority,
 };
+
+/// The WIT name of a channel (`sms`, `push`, `in-app`, `email`).
+pub fn channel_name(c: Channel) -> &'static str {
+    match c {
+        Channel::Sms => "sms",
+        Channel::Push => "push",
+        Channel::InApp => "in-app",
+        Channel::Email => "email",
+    }
+}

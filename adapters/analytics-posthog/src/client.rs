@@ -25,6 +25,7 @@ use switchyard_sdk::types::{Error, ErrorKind};
 use switchyard_sdk::{buffer, log, time};
 
 use crate::config::Config;
+use crate::error;
 
 /// The per-request time limit asked of the host (posthog-node's `requestTimeout`).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -113,17 +114,11 @@ fn deliver(
                 }
                 start = end;
             }
-            Err(err) if is_rejection(&err) => {
+            Err(err) if error::is_rejection(&err) => {
                 drop_event(&chunk[0], &err, outcome);
                 start = end;
             }
-            Err(err) if err.kind == ErrorKind::Unauthorized => return Err(Error::unauthorized(
-                "PostHog refused the project api key the host injected; the events stay buffered",
-            )
-            .with_provider(
-                err.provider_code,
-                err.provider_message.or(Some(err.message)),
-            )),
+            Err(err) if err.kind == ErrorKind::Unauthorized => return Err(error::key_refused(err)),
             Err(err) => return Err(err.context("delivering events to PostHog")),
         }
     }
@@ -137,24 +132,13 @@ fn send_single(config: &Config, event: &Value, outcome: &mut Outcome) -> Result<
             outcome.sent += 1;
             Ok(())
         }
-        Err(err) if is_rejection(&err) => {
+        Err(err) if error::is_rejection(&err) => {
             drop_event(event, &err, outcome);
             Ok(())
         }
-        Err(err) if err.kind == ErrorKind::Unauthorized => Err(Error::unauthorized(
-            "PostHog refused the project api key the host injected; the events stay buffered",
-        )
-        .with_provider(
-            err.provider_code,
-            err.provider_message.or(Some(err.message)),
-        )),
+        Err(err) if err.kind == ErrorKind::Unauthorized => Err(error::key_refused(err)),
         Err(err) => Err(err.context("delivering events to PostHog")),
     }
-}
-
-/// PostHog refusing the event itself (400, or 413 for a single event).
-fn is_rejection(err: &Error) -> bool {
-    matches!(err.kind, ErrorKind::InvalidInput | ErrorKind::TooLarge)
 }
 
 fn drop_event(event: &Value, err: &Error, outcome: &mut Outcome) {
@@ -183,12 +167,11 @@ fn post_batch(config: &Config, events: &[Value]) -> Result<(), Error> {
         .map_err(|err| Error::internal(format!("serialising the batch failed: {err}")))?;
     let url = format!("{}/batch/", config.host);
     retry(&config.retry, || {
-        Request::post(url.as_str())
+        let response = Request::post(url.as_str())
             .header("content-type", "application/json")
             .body(body.clone())
             .timeout(REQUEST_TIMEOUT)
-            .send()?
-            .error_for_status()
-            .map(|_| ())
+            .send()?;
+        error::check(response).map(|_| ())
     })
 }

@@ -3,13 +3,15 @@
 //! ## Modules
 //!
 //! - `config`: the binding's config keys, validated.
-//! - `event`: builds PostHog messages as posthog-node does.
+//! - `wire`: builds PostHog messages as posthog-node does.
 //! - `client`: delivery to `/batch/` with retries, 413 splitting and 400 isolation.
+//! - `error`: PostHog's answers as the contract's errors (a refused key, a rejected event).
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod config;
-pub mod event;
+pub mod error;
+pub mod wire;
 
 use core::time::Duration;
 
@@ -22,7 +24,7 @@ use switchyard_sdk::types::{Error, HealthStatus};
 use switchyard_sdk::{buffer, log};
 
 use config::Config;
-use event::Stamp;
+use wire::Stamp;
 
 /// The PostHog analytics adapter.
 pub struct PostHog;
@@ -30,24 +32,24 @@ pub struct PostHog;
 impl Analytics for PostHog {
     fn track(event: Event) -> Result<(), Error> {
         let config = Config::load()?;
-        accept(&config, event::track(&event, &Stamp::current())?)
+        accept(&config, wire::track(&event, &Stamp::current())?)
     }
 
     fn page(view: PageView) -> Result<(), Error> {
         let config = Config::load()?;
-        accept(&config, event::page(&view, &Stamp::current())?)
+        accept(&config, wire::page(&view, &Stamp::current())?)
     }
 
     fn identify(identity: Identity) -> Result<(), Error> {
         let config = Config::load()?;
-        accept(&config, event::identify(&identity, &Stamp::current())?)
+        accept(&config, wire::identify(&identity, &Stamp::current())?)
     }
 
     fn alias(distinct_id: String, alias: String) -> Result<(), Error> {
         let config = Config::load()?;
         accept(
             &config,
-            event::alias(&distinct_id, &alias, &Stamp::current())?,
+            wire::alias(&distinct_id, &alias, &Stamp::current())?,
         )
     }
 
@@ -112,7 +114,7 @@ impl Lifecycle for PostHog {
 /// Buffers one message and flushes once `flush_at` events are pending. A failed automatic
 /// flush is logged: the event is safely in the host's buffer, so the call succeeds.
 fn accept(config: &Config, message: serde_json::Value) -> Result<(), Error> {
-    let bytes = event::encode(&message)?;
+    let bytes = wire::encode(&message)?;
     let stats = buffer::push(&bytes)?;
     if stats.pending >= config.flush_at {
         if let Err(err) = client::flush(config) {

@@ -1,33 +1,23 @@
-//! The HTTP side: `POST {host}/v3/mail/send` with retries, SendGrid's answers mapped to the
-//! contract's errors, and the health check (`GET {host}/v3/scopes`).
+//! The HTTP side: `POST {host}/v3/mail/send` with retries within the call's budget, and the
+//! health check (`GET {host}/v3/scopes`).
 //!
 //! - 202 (any 2xx) with `X-Message-Id`: accepted; the header is the message id.
-//! - 400: `invalid-input`, naming each field SendGrid named in the contract's terms.
-//! - 401: `unauthorized` (the API key the host injected was refused); 403: `unauthorized`
-//!   (an unverified sender, a key without the `mail.send` scope...), with SendGrid's words.
-//! - 413: `too-large`. 429: `rate-limited`, waiting `Retry-After`, or until
-//!   `X-RateLimit-Reset` (a Unix time) when that is all SendGrid said. 5xx and transport
-//!   failures: `unavailable` / `timeout`.
+//! - Any other answer is mapped by [`crate::error`].
 //! - Rate limits, 5xx and transport failures are retried with exponential backoff and full
 //!   jitter (`switchyard_sdk::retry::RetryPolicy`), never past the call's budget.
-//!
-//! SendGrid's error body is `{"errors": [{"message", "field", "help"}]}`; the provider code
-//! of an error is the first `field` SendGrid named (SendGrid has no error codes), the
-//! provider message its messages joined with `; `.
 
 use core::time::Duration;
 
 use serde::Deserialize;
-use switchyard_sdk::http::{parse_retry_after, Request, Response};
+use switchyard_sdk::http::{Request, Response};
 use switchyard_sdk::retry;
 use switchyard_sdk::types::{Error, ErrorKind};
 use switchyard_sdk::{log, random, time};
 
 use crate::config::Config;
-use crate::mail::{contract_field, Layout};
+use crate::error;
+use crate::wire::Layout;
 
-/// How many bytes of SendGrid's messages an error keeps.
-const PROVIDER_MESSAGE_LIMIT: usize = 512;
 /// The scope an API key needs to send.
 pub const MAIL_SEND_SCOPE: &str = "mail.send";
 
@@ -98,7 +88,7 @@ pub fn send_mail(
         };
         if !err.retryable || attempt >= config.retry.max_retries {
             let refused_key =
-                err.kind == ErrorKind::Unauthorized && err.message.starts_with(KEY_REFUSED);
+                err.kind == ErrorKind::Unauthorized && err.message.starts_with(error::KEY_REFUSED);
             let mut failure = Failure::from(err);
             failure.stop_batch |= refused_key;
             return Err(failure);
@@ -127,9 +117,6 @@ pub fn send_mail(
     }
 }
 
-/// The start of the message of a 401: the API key itself was refused.
-const KEY_REFUSED: &str = "SendGrid refused the API key";
-
 /// The message id of an accepted send, or the error SendGrid's answer maps to.
 fn accepted(response: &Response, layout: &Layout) -> Result<String, Error> {
     if response.is_success() {
@@ -141,112 +128,7 @@ fn accepted(response: &Response, layout: &Layout) -> Result<String, Error> {
             ))),
         };
     }
-    Err(error(response, layout))
-}
-
-/// One entry of SendGrid's error body.
-#[derive(Debug, Deserialize)]
-struct SgError {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    field: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SgErrors {
-    errors: Vec<SgError>,
-}
-
-/// Maps a non-2xx answer to the contract's error.
-pub fn error(response: &Response, layout: &Layout) -> Error {
-    let status = response.status;
-    let errors = serde_json::from_slice::<SgErrors>(&response.body)
-        .map(|e| e.errors)
-        .unwrap_or_default();
-    let joined = errors
-        .iter()
-        .filter_map(|e| e.message.as_deref())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let provider_message = if joined.is_empty() {
-        let text = String::from_utf8_lossy(&response.body).trim().to_string();
-        (!text.is_empty()).then(|| truncate(&text))
-    } else {
-        Some(truncate(&joined))
-    };
-    let provider_code = errors.iter().find_map(|e| e.field.clone());
-    let said = provider_message
-        .as_deref()
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
-    let err = match status {
-        400 | 422 => {
-            let named: Vec<String> = errors
-                .iter()
-                .map(|e| {
-                    let message = e.message.as_deref().unwrap_or("refused");
-                    match e.field.as_deref() {
-                        Some(field) => format!("{}: {message}", contract_field(field, layout)),
-                        None => message.to_string(),
-                    }
-                })
-                .collect();
-            let detail = if named.is_empty() {
-                said.trim_start_matches(": ").to_string()
-            } else {
-                named.join("; ")
-            };
-            Error::invalid_input(format!(
-                "SendGrid refused the message (HTTP {status}): {detail}"
-            ))
-        }
-        401 => Error::unauthorized(format!("{KEY_REFUSED} the host injected (HTTP 401){said}")),
-        403 => {
-            let what = match provider_code.as_deref() {
-                Some(field) => format!(" `{}`", contract_field(field, layout)),
-                None => String::new(),
-            };
-            Error::unauthorized(format!(
-                "SendGrid forbade the send{what} (HTTP 403){said}; check the sender identity \
-                 and that the API key has the mail.send scope"
-            ))
-        }
-        413 => Error::too_large(format!(
-            "SendGrid refused the message as too large (HTTP 413){said}; a message takes at \
-             most 30 MB including attachments"
-        )),
-        429 => {
-            let mut err = Error::rate_limited(retry_after_ms(response));
-            err.message = format!("SendGrid rate limited the send (HTTP 429){said}");
-            err
-        }
-        500..=599 => Error::unavailable(format!("SendGrid answered HTTP {status}{said}"))
-            .with_retry_after_ms(retry_after_ms(response)),
-        _ => Error::internal(format!(
-            "SendGrid answered HTTP {status} to {}{said}",
-            response.url
-        )),
-    };
-    err.with_provider(provider_code, provider_message)
-}
-
-/// How long SendGrid asked us to wait: `Retry-After` (seconds or an HTTP date), else until
-/// `X-RateLimit-Reset` (Unix seconds).
-pub fn retry_after_ms(response: &Response) -> Option<u64> {
-    let now = now_ms();
-    if let Some(ms) = response
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, now))
-    {
-        return Some(ms);
-    }
-    let reset = response
-        .header("x-ratelimit-reset")?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
-    Some(reset.saturating_mul(1000).saturating_sub(now))
+    Err(error::from_response(response, layout))
 }
 
 /// The health check: the API key's scopes must include `mail.send`.
@@ -261,7 +143,7 @@ pub fn health(config: &Config) -> (bool, String) {
         Err(err) => return (false, format!("{url} is not reachable: {}", err.describe())),
     };
     if !response.is_success() {
-        let err = error(&response, &Layout::default());
+        let err = error::from_response(&response, &Layout::default());
         return (false, format!("GET {url}: {}", err.describe()));
     }
     #[derive(Deserialize)]
@@ -293,15 +175,4 @@ pub fn health(config: &Config) -> (bool, String) {
 
 fn now_ms() -> u64 {
     time::unix_millis(&time::now())
-}
-
-fn truncate(text: &str) -> String {
-    if text.len() <= PROVIDER_MESSAGE_LIMIT {
-        return text.to_string();
-    }
-    let mut end = PROVIDER_MESSAGE_LIMIT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
 }

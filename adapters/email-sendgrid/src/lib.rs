@@ -3,14 +3,16 @@
 //! ## Modules
 //!
 //! - `config`: the binding's config keys, validated.
-//! - `mail`: a contract message as a SendGrid Mail Send body; SendGrid's error fields in
+//! - `wire`: a contract message as a SendGrid Mail Send body; SendGrid's error fields in
 //!   the contract's terms.
-//! - `client`: the requests, retries within the call's budget, error mapping, health.
+//! - `client`: the requests, retries within the call's budget, health.
+//! - `error`: SendGrid's error answers as the contract's errors.
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod config;
-pub mod mail;
+pub mod error;
+pub mod wire;
 
 use switchyard_sdk::email::{
     validate, DeliveryStatus, Email, Lifecycle, Message, MessagePage, MessageStatus, SendReceipt,
@@ -141,7 +143,7 @@ fn check(message: &Message) -> Result<(), Error> {
 /// a large message is not held twice while it is sent.
 fn send_one(config: &Config, message: Message, budget: &Budget) -> Result<SendReceipt, Failure> {
     check(&message)?;
-    let built = mail::build(&message, config.custom_args.as_ref())?;
+    let built = wire::build(&message, config.custom_args.as_ref())?;
     drop(message);
     let id = client::send_mail(config, &built.body, &built.layout, budget)?;
     Ok(SendReceipt {

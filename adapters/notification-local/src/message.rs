@@ -2,17 +2,13 @@
 //! record's times.
 
 use serde::{Deserialize, Serialize};
+pub use switchyard_sdk::notification::channel_name;
 use switchyard_sdk::notification::{Channel, DeliveryStatus, Message, MessageStatus, Priority};
+use switchyard_sdk::rules::{self, notification as rule};
 use switchyard_sdk::types::{Error, Timestamp};
 
-/// The longest SMS body, in characters (Twilio's limit).
-pub const MAX_SMS_CHARS: usize = 1600;
 /// The largest body, subject, data or metadata of other channels, in bytes.
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
-/// The longest idempotency key, in bytes.
-pub const MAX_KEY_BYTES: usize = 100;
-/// How far ahead `send-at` may be: 35 days, in milliseconds.
-pub const MAX_SCHEDULE_MS: u64 = 35 * 24 * 3600 * 1000;
 
 /// When the lifecycle moves on, from the binding's config.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -74,16 +70,6 @@ pub struct Record {
     pub canceled_ms: Option<u64>,
 }
 
-/// The WIT name of a channel.
-pub fn channel_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Sms => "sms",
-        Channel::Push => "push",
-        Channel::InApp => "in-app",
-        Channel::Email => "email",
-    }
-}
-
 fn channel_from(s: &str) -> Option<Channel> {
     Some(match s {
         "sms" => Channel::Sms,
@@ -117,25 +103,11 @@ fn priority_from(s: &str) -> Option<Priority> {
 pub fn validate(m: &Message, id: String, now_ms: u64, timing: Timing) -> Result<Record, Error> {
     check_to(m.channel, &m.to)?;
     if let Some(sender) = &m.sender {
-        if sender.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "sender must not be empty when given (leave it out for the binding's default)",
-            ));
-        }
-        if sender.len() > 320 {
-            return Err(Error::invalid_input("sender is longer than 320 bytes"));
-        }
+        rule::sender(sender)?;
     }
-    if m.body.trim().is_empty() {
-        return Err(Error::invalid_input("body must not be empty"));
-    }
+    rule::body(&m.body)?;
     if m.channel == Channel::Sms {
-        let chars = m.body.chars().count();
-        if chars > MAX_SMS_CHARS {
-            return Err(Error::too_large(format!(
-                "body is {chars} characters; an SMS takes at most {MAX_SMS_CHARS}"
-            )));
-        }
+        rule::sms_body(&m.body)?;
     } else if m.body.len() > MAX_FIELD_BYTES {
         return Err(Error::too_large(format!(
             "body is {} bytes; at most {MAX_FIELD_BYTES} are taken",
@@ -158,15 +130,7 @@ pub fn validate(m: &Message, id: String, now_ms: u64, timing: Timing) -> Result<
                 d.len()
             )))
         }
-        Some(d) => match serde_json::from_str::<serde_json::Value>(d) {
-            Ok(v @ serde_json::Value::Object(_)) => Some(v),
-            Ok(_) => return Err(Error::invalid_input("data must be a JSON object")),
-            Err(err) => {
-                return Err(Error::invalid_input(format!(
-                    "data is not valid JSON: {err}"
-                )))
-            }
-        },
+        Some(d) => Some(serde_json::Value::Object(rules::json_object("data", d)?)),
     };
     let metadata = m.metadata.clone().unwrap_or_default();
     let meta_bytes: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -179,40 +143,11 @@ pub fn validate(m: &Message, id: String, now_ms: u64, timing: Timing) -> Result<
         return Err(Error::invalid_input("metadata keys must not be empty"));
     }
     if let Some(key) = &m.idempotency_key {
-        if key.is_empty() {
-            return Err(Error::invalid_input(
-                "idempotency-key must not be empty when given",
-            ));
-        }
-        if key.len() > MAX_KEY_BYTES {
-            return Err(Error::invalid_input(format!(
-                "idempotency-key is {} bytes; at most {MAX_KEY_BYTES} are taken",
-                key.len()
-            )));
-        }
+        rule::idempotency_key(key)?;
     }
     let send_at_ms = match &m.send_at {
         None => None,
-        Some(ts) => {
-            if ts.nanoseconds >= 1_000_000_000 {
-                return Err(Error::invalid_input(
-                    "send-at.nanoseconds must be below 1000000000",
-                ));
-            }
-            let at = ts
-                .seconds
-                .saturating_mul(1000)
-                .saturating_add(u64::from(ts.nanoseconds / 1_000_000));
-            if at <= now_ms {
-                return Err(Error::invalid_input(
-                    "send-at must be in the future (leave it out to send now)",
-                ));
-            }
-            if at - now_ms > MAX_SCHEDULE_MS {
-                return Err(Error::invalid_input("send-at is more than 35 days ahead"));
-            }
-            Some(at)
-        }
+        Some(ts) => Some(rule::send_at(ts.seconds, ts.nanoseconds, now_ms)?),
     };
     let (outcome, reason, code) = magic(m.channel, &m.to);
     Ok(Record {
@@ -238,56 +173,12 @@ pub fn validate(m: &Message, id: String, now_ms: u64, timing: Timing) -> Result<
 
 /// Checks the recipient's format for its channel.
 pub fn check_to(channel: Channel, to: &str) -> Result<(), Error> {
-    if to.is_empty() {
-        return Err(Error::invalid_input("to must not be empty"));
-    }
-    if to.len() > 320 {
-        return Err(Error::invalid_input("to is longer than 320 bytes"));
-    }
+    rule::to(to)?;
     match channel {
-        Channel::Sms => {
-            let digits = to.strip_prefix('+').unwrap_or("");
-            let ok = (2..=15).contains(&digits.len())
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && !digits.starts_with('0');
-            if !ok {
-                return Err(Error::invalid_input(format!(
-                    "to must be a phone number in E.164 form (+ and 2 to 15 digits, e.g. \
-                     +15558675310) for sms, not {to:?}"
-                )));
-            }
-        }
-        Channel::Email => {
-            let ok = match to.rsplit_once('@') {
-                Some((local, domain)) => {
-                    !local.is_empty()
-                        && !domain.is_empty()
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                        && !to.chars().any(|c| c.is_whitespace() || c.is_control())
-                        && !domain.contains('@')
-                }
-                None => false,
-            };
-            if !ok {
-                return Err(Error::invalid_input(format!(
-                    "to must be an email address (name@domain.tld) for email, not {to:?}"
-                )));
-            }
-        }
-        Channel::Push | Channel::InApp => {
-            if to.trim().is_empty() || to.chars().any(char::is_control) {
-                return Err(Error::invalid_input(format!(
-                    "to must be a non-empty {} without control characters",
-                    if channel == Channel::Push {
-                        "device token"
-                    } else {
-                        "user or inbox id"
-                    }
-                )));
-            }
-        }
+        Channel::Sms => rule::phone_number(to)?,
+        Channel::Email => rule::email_address(to)?,
+        Channel::Push => rule::token(to, "device token")?,
+        Channel::InApp => rule::token(to, "user or inbox id")?,
     }
     Ok(())
 }

@@ -5,17 +5,22 @@
 //! - `config`: the binding's config keys, validated.
 //! - `message`: checks a contract message and builds Twilio's create form; maps Twilio's
 //!   Message resource to the contract's status.
-//! - `client`: the HTTP calls, retries, and the mapping of Twilio's errors.
+//! - `wire`: Twilio's form encoding.
+//! - `client`: the HTTP calls and retries.
+//! - `error`: Twilio's error answers as the contract's errors.
 //! - `list`: paging over Twilio's list with the adapter's own filters and cursor.
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod config;
+pub mod error;
 pub mod list;
 pub mod message;
+pub mod wire;
 
 use client::Client;
 use config::{is_sid, Config};
+use error::not_found_as_id;
 use message::Outgoing;
 use switchyard_sdk::notification::{
     BulkResult, DeliveryStatus, Lifecycle, Message, MessagePage, MessageQuery, MessageStatus,
@@ -43,16 +48,6 @@ fn check_id(id: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-/// `not-found` naming `id` for Twilio's 20404; other errors as they are.
-fn not_found_as_id(err: Error, id: &str) -> Error {
-    if err.kind == ErrorKind::NotFound {
-        Error::not_found(format!("id: Twilio has no message {id} in this account"))
-            .with_provider(err.provider_code, err.provider_message)
-    } else {
-        err
-    }
 }
 
 /// Checks and sends one message.

@@ -15,7 +15,7 @@ use switchyard_sdk::log;
 use switchyard_sdk::notification::{Channel, MessagePage, MessageQuery, MessageStatus};
 use switchyard_sdk::types::{Error, PageInfo, PageRequest, Timestamp};
 
-use crate::client::{percent_decode, Client};
+use crate::client::Client;
 use crate::message;
 
 /// The page size when none is asked for (Twilio's default).
@@ -88,6 +88,13 @@ impl Cursor {
             self.token.as_deref().unwrap_or("")
         )
     }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` value (`+` is a space).
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// `Page` and `PageToken` from a `next_page_uri`
@@ -283,5 +290,6 @@ mod tests {
             Some((1, Some("PASMab12".into())))
         );
         assert_eq!(next_position("/x.json"), None);
+        assert_eq!(percent_decode("PA%2Bx+y%zz%4"), "PA+x y%zz%4");
     }
 }

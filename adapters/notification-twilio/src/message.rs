@@ -2,19 +2,18 @@
 //! resource turned into the contract's `message-status`.
 
 use serde_json::Value;
+pub use switchyard_sdk::notification::channel_name;
 use switchyard_sdk::notification::{Channel, DeliveryStatus, Message, MessageStatus, Priority};
+use switchyard_sdk::rules::notification as rule;
 use switchyard_sdk::types::{Error, Timestamp};
 
 use crate::config::{is_sid, Config};
 
-/// The longest body Twilio takes, in characters (error 21617 beyond).
-pub const MAX_BODY_CHARS: usize = 1600;
-/// The longest idempotency key checked, in bytes (any key is then `unsupported`).
-pub const MAX_KEY_BYTES: usize = 100;
 /// The earliest `send-at`: Twilio schedules at least 15 minutes ahead.
 pub const MIN_SCHEDULE_SECS: u64 = 15 * 60;
-/// The latest `send-at`: Twilio schedules at most 35 days ahead.
-pub const MAX_SCHEDULE_SECS: u64 = 35 * 24 * 3600;
+/// The latest `send-at`: Twilio schedules at most 35 days ahead (the contract's
+/// `MAX_SCHEDULE_MS`).
+pub const MAX_SCHEDULE_SECS: u64 = rule::MAX_SCHEDULE_MS / 1000;
 
 /// What a `send` posts, and what the contract's answer keeps that Twilio does not return.
 #[derive(Debug, Clone)]
@@ -27,16 +26,6 @@ pub struct Outgoing {
     /// The send time, to the second, when scheduled (Twilio's Message resource has no
     /// field for it).
     pub send_at: Option<Timestamp>,
-}
-
-/// The WIT name of a channel.
-pub fn channel_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Sms => "sms",
-        Channel::Push => "push",
-        Channel::InApp => "in-app",
-        Channel::Email => "email",
-    }
 }
 
 /// The WIT name of a delivery status.
@@ -67,27 +56,16 @@ pub fn prepare(m: &Message, config: &Config, now: &Timestamp) -> Result<Outgoing
     }
     check_to(&m.to)?;
     if let Some(sender) = &m.sender {
-        if sender.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "sender must not be empty when given (leave it out for the binding's default)",
-            ));
-        }
-        if sender.len() > 320 || sender.chars().any(char::is_control) {
+        rule::sender(sender)?;
+        if sender.chars().any(char::is_control) {
             return Err(Error::invalid_input(
                 "sender must be a phone number, an alphanumeric sender id or a Messaging \
                  Service SID (MG...)",
             ));
         }
     }
-    if m.body.trim().is_empty() {
-        return Err(Error::invalid_input("body must not be empty"));
-    }
-    let chars = m.body.chars().count();
-    if chars > MAX_BODY_CHARS {
-        return Err(Error::too_large(format!(
-            "body is {chars} characters; Twilio takes at most {MAX_BODY_CHARS}"
-        )));
-    }
+    rule::body(&m.body)?;
+    rule::sms_body(&m.body)?;
     if m.data.is_some() {
         return Err(Error::unsupported(
             "data: an SMS carries no data object; leave `data` out for the sms channel",
@@ -100,17 +78,7 @@ pub fn prepare(m: &Message, config: &Config, now: &Timestamp) -> Result<Outgoing
         ));
     }
     if let Some(key) = &m.idempotency_key {
-        if key.is_empty() {
-            return Err(Error::invalid_input(
-                "idempotency-key must not be empty when given",
-            ));
-        }
-        if key.len() > MAX_KEY_BYTES {
-            return Err(Error::invalid_input(format!(
-                "idempotency-key is {} bytes; at most {MAX_KEY_BYTES} are taken",
-                key.len()
-            )));
-        }
+        rule::idempotency_key(key)?;
         return Err(Error::unsupported(
             "idempotency-key: Twilio's Messages API cannot deduplicate sends, so a key could \
              not be honoured; leave it out",
@@ -170,41 +138,17 @@ pub fn prepare(m: &Message, config: &Config, now: &Timestamp) -> Result<Outgoing
 
 /// Checks an SMS recipient: E.164, `+` and 2 to 15 digits, not starting with 0.
 pub fn check_to(to: &str) -> Result<(), Error> {
-    if to.is_empty() {
-        return Err(Error::invalid_input("to must not be empty"));
-    }
-    let digits = to.strip_prefix('+').unwrap_or("");
-    let ok = (2..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    if !ok {
-        let shown: String = to.chars().take(40).collect();
-        return Err(Error::invalid_input(format!(
-            "to must be a phone number in E.164 form (+ and 2 to 15 digits, e.g. \
-             +15558675310) for sms, not {shown:?}"
-        )));
-    }
-    Ok(())
+    rule::to(to)?;
+    Ok(rule::phone_number(to)?)
 }
 
 /// Checks `send-at` against Twilio's window (15 minutes to 35 days from `now`); answers it
 /// to the second, as Twilio schedules.
 pub fn check_send_at(ts: &Timestamp, now: &Timestamp) -> Result<Timestamp, Error> {
-    if ts.nanoseconds >= 1_000_000_000 {
-        return Err(Error::invalid_input(
-            "send-at.nanoseconds must be below 1000000000",
-        ));
-    }
-    let now_ms = now
-        .seconds
-        .saturating_mul(1000)
-        .saturating_add(u64::from(now.nanoseconds / 1_000_000));
-    let at_ms = ts.seconds.saturating_mul(1000);
-    if at_ms <= now_ms {
-        return Err(Error::invalid_input(
-            "send-at must be in the future (leave it out to send now)",
-        ));
-    }
+    let now_ms = switchyard_sdk::time::unix_millis(now);
+    // To the second: Twilio drops the fraction.
+    let at_ms = rule::send_at_ms(ts.seconds, ts.nanoseconds)? / 1000 * 1000;
+    rule::schedule(at_ms, now_ms)?;
     let ahead = at_ms - now_ms;
     if ahead < MIN_SCHEDULE_SECS * 1000 {
         return Err(Error::invalid_input(format!(
@@ -212,11 +156,6 @@ pub fn check_send_at(ts: &Timestamp, now: &Timestamp) -> Result<Timestamp, Error
              (15 minutes) ahead",
             ahead / 1000
         )));
-    }
-    if ahead > MAX_SCHEDULE_SECS * 1000 {
-        return Err(Error::invalid_input(
-            "send-at is more than 35 days ahead; Twilio schedules at most 35 days ahead",
-        ));
     }
     Ok(Timestamp {
         seconds: ts.seconds,

@@ -235,3 +235,14 @@ pub fn card(pm: &str) -> Option<Card> {
         _ => return None,
     })
 }
+
+/// The time now as stored: (seconds, nanoseconds).
+pub(crate) fn now() -> (u64, u32) {
+    let t = switchyard_sdk::time::now();
+    (t.seconds, t.nanoseconds)
+}
+
+/// A new id: `prefix` and 24 random hex digits.
+pub(crate) fn new_id(prefix: &str) -> String {
+    format!("{prefix}{}", hex::encode(switchyard_sdk::random::bytes(12)))
+}

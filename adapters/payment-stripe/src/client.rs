@@ -26,6 +26,16 @@ use crate::form::Form;
 /// The `User-Agent` the adapter sends.
 const USER_AGENT: &str = concat!("switchyard-payment-stripe/", env!("CARGO_PKG_VERSION"));
 
+/// The path of customer `id`.
+pub fn customer_path(id: &str) -> String {
+    format!("/v1/customers/{id}")
+}
+
+/// The path of PaymentIntent `id`.
+pub fn intent_path(id: &str) -> String {
+    format!("/v1/payment_intents/{id}")
+}
+
 /// A key for a `POST` the caller gave none for.
 pub fn generated_key() -> String {
     let bytes = random::bytes(16);

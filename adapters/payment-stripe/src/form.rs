@@ -83,6 +83,14 @@ fn encode_component(text: &str, key: bool) -> String {
     out
 }
 
+/// The list query: `limit`, `starting_after`, and `filter` when given.
+pub fn list_query(limit: u32, cursor: Option<String>, filter: Option<(&str, &str)>) -> Form {
+    Form::new()
+        .set("limit", limit.to_string())
+        .opt("starting_after", cursor)
+        .opt(filter.map(|f| f.0).unwrap_or(""), filter.map(|f| f.1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

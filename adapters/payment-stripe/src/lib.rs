@@ -24,55 +24,19 @@ use switchyard_sdk::payment::{
     Lifecycle, Payment, PaymentCreate, PaymentPage, PaymentRecord, Refund, RefundCreate,
     RefundPage,
 };
-use switchyard_sdk::types::{Error, ErrorKind, HealthStatus, PageInfo, PageRequest};
+use switchyard_sdk::types::{Error, ErrorKind, HealthStatus, PageRequest};
 
+use client::{customer_path, intent_path};
 use config::Config;
 use error::Op;
-use form::Form;
-use wire::{List, StripeCustomer, StripeIntent, StripeRefund};
+use form::{list_query, Form};
+use wire::{live_customer, page_info, List, StripeCustomer, StripeIntent, StripeRefund};
 
 /// The Stripe payment adapter.
 pub struct Stripe;
 
 /// PaymentIntents are always answered with their latest charge, for `amount-refunded`.
 const EXPAND_CHARGE: &[&str] = &["latest_charge"];
-
-fn customer_path(id: &str) -> String {
-    format!("/v1/customers/{id}")
-}
-
-fn intent_path(id: &str) -> String {
-    format!("/v1/payment_intents/{id}")
-}
-
-/// A customer Stripe answered, or `not-found` when it is a deleted one's stub.
-fn live_customer(c: StripeCustomer, field: &str) -> Result<Customer, Error> {
-    if c.deleted {
-        return Err(validate::not_found(field, &c.id, "customer"));
-    }
-    Ok(c.to_wit())
-}
-
-/// The page info of a Stripe list: the last id is the next cursor when more follow; Stripe's
-/// lists carry no total.
-fn page_info<T>(list: &List<T>, id: impl Fn(&T) -> &str) -> PageInfo {
-    PageInfo {
-        next_cursor: if list.has_more {
-            list.data.last().map(|item| id(item).to_string())
-        } else {
-            None
-        },
-        total: None,
-    }
-}
-
-/// The list query: `limit`, `starting_after`, and `filter` when given.
-fn list_query(limit: u32, cursor: Option<String>, filter: Option<(&str, &str)>) -> Form {
-    Form::new()
-        .set("limit", limit.to_string())
-        .opt("starting_after", cursor)
-        .opt(filter.map(|f| f.0).unwrap_or(""), filter.map(|f| f.1))
-}
 
 impl Payment for Stripe {
     fn create_customer(

@@ -19,7 +19,9 @@ use switchyard_sdk::payment::{
     CancellationReason, CaptureMethod, Customer, PaymentRecord, PaymentStatus, Refund,
     RefundReason, RefundStatus,
 };
-use switchyard_sdk::types::{Error, Metadata, Timestamp};
+use switchyard_sdk::types::{Error, Metadata, PageInfo, Timestamp};
+
+use crate::validate;
 
 /// A field that is an id, or the object when expanded.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -306,6 +308,27 @@ pub fn refund_reason_to_str(r: RefundReason) -> &'static str {
         RefundReason::Duplicate => "duplicate",
         RefundReason::Fraudulent => "fraudulent",
         RefundReason::RequestedByCustomer => "requested_by_customer",
+    }
+}
+
+/// A customer Stripe answered, or `not-found` when it is a deleted one's stub.
+pub fn live_customer(c: StripeCustomer, field: &str) -> Result<Customer, Error> {
+    if c.deleted {
+        return Err(validate::not_found(field, &c.id, "customer"));
+    }
+    Ok(c.to_wit())
+}
+
+/// The page info of a Stripe list: the last id is the next cursor when more follow; Stripe's
+/// lists carry no total.
+pub fn page_info<T>(list: &List<T>, id: impl Fn(&T) -> &str) -> PageInfo {
+    PageInfo {
+        next_cursor: if list.has_more {
+            list.data.last().map(|item| id(item).to_string())
+        } else {
+            None
+        },
+        total: None,
     }
 }
 

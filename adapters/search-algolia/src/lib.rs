@@ -3,28 +3,30 @@
 //! ## Modules
 //!
 //! - `config`: the binding's config keys, validated (hosts, tenant prefix, time-outs).
-//! - `transport`: requests under Algolia's retry strategy (host fallback, backoff, 429) and
-//!   waiting for tasks.
+//! - `client`: requests under Algolia's retry strategy (host fallback, backoff, 429),
+//!   waiting for tasks, and the index calls made of several requests.
 //! - `validate`: the contract's input rules.
-//! - `mapping`: settings, filters, queries and answers between the contract and Algolia.
+//! - `wire`: settings, filters, queries and answers between the contract and Algolia.
+//! - `error`: Algolia's error answers as the contract's errors.
 
+pub mod client;
 pub mod config;
-pub mod mapping;
-pub mod transport;
+pub mod error;
 pub mod validate;
+pub mod wire;
 
 use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
-use switchyard_sdk::http::HttpMethod;
 use switchyard_sdk::search::{
     Document, IndexInfo, IndexSettings, Lifecycle, PartialUpdate, Search, SearchRequest,
-    SearchResult, SortOrder,
+    SearchResult,
 };
 use switchyard_sdk::types::{Error, ErrorKind, HealthStatus};
 
+use client::{all_indexes, apply_settings, batch, count, delete, encode, settings_of, Client};
 use config::Config;
-use transport::{encode, Client};
+use wire::own;
 
 /// A checked partial update: the document's id and the fields to change.
 type Change = (String, Map<String, Value>);
@@ -34,139 +36,6 @@ pub struct Algolia;
 
 /// Algolia's default `paginationLimitedTo`: the last hit a page may reach.
 const DEFAULT_WINDOW: usize = 1000;
-
-/// The settings of the tenant's index `name`: `not-found` naming it when Algolia has no
-/// such index (or it is one of the adapter's sort replicas).
-fn settings_of(client: &Client, name: &str) -> Result<(String, Value), Error> {
-    let full = client.cfg.full_name(name);
-    match client.get(&format!("/1/indexes/{}/settings", encode(&full))) {
-        Ok(s) if s.get("primary").is_none() => Ok((full, s)),
-        Ok(_) => Err(no_index(name, None)),
-        Err(e) if e.kind == ErrorKind::NotFound => Err(no_index(name, Some(e))),
-        Err(e) => Err(e),
-    }
-}
-
-fn no_index(name: &str, cause: Option<Error>) -> Error {
-    let err = Error::not_found(format!("index {name:?} does not exist"));
-    match cause {
-        Some(c) => err.with_provider(c.provider_code, c.provider_message),
-        None => err,
-    }
-}
-
-/// How many records an index holds: an empty query asking for no hit.
-fn count(client: &Client, full: &str) -> Result<u64, Error> {
-    let answer = client.post_read(
-        &format!("/1/indexes/{}/query", encode(full)),
-        &json!({"query": "", "hitsPerPage": 0, "attributesToRetrieve": [], "attributesToHighlight": [], "analytics": false}),
-    )?;
-    answer
-        .get("nbHits")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| Error::internal(format!("Algolia's answer for index {full} has no nbHits")))
-}
-
-/// Writes the settings of `full` and of its sort replicas, removes the replicas it no
-/// longer needs, and waits for every task.
-fn apply_settings(
-    client: &Client,
-    full: &str,
-    settings: &IndexSettings,
-    old_replicas: &[String],
-) -> Result<(), Error> {
-    let answer = client.write(
-        HttpMethod::Put,
-        &format!(
-            "/1/indexes/{}/settings?forwardToReplicas=true",
-            encode(full)
-        ),
-        Some(&mapping::primary_settings(full, settings)),
-    )?;
-    client.wait_task(full, &answer)?;
-    for field in &settings.sortable {
-        for order in [SortOrder::Ascending, SortOrder::Descending] {
-            let replica = mapping::replica(full, field, order);
-            if old_replicas.contains(&replica) {
-                continue;
-            }
-            let answer = client.write(
-                HttpMethod::Put,
-                &format!("/1/indexes/{}/settings", encode(&replica)),
-                Some(&mapping::replica_settings(settings, field, order)),
-            )?;
-            client.wait_task(&replica, &answer)?;
-        }
-    }
-    let kept = mapping::replicas(full, &settings.sortable);
-    for gone in old_replicas.iter().filter(|r| !kept.contains(r)) {
-        delete(client, gone)?;
-    }
-    Ok(())
-}
-
-/// Deletes Algolia index `full` and waits; an index already gone is fine.
-fn delete(client: &Client, full: &str) -> Result<(), Error> {
-    match client.write(
-        HttpMethod::Delete,
-        &format!("/1/indexes/{}", encode(full)),
-        None,
-    ) {
-        Ok(answer) => client.wait_task(full, &answer),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Sends one batch of operations to `full` and waits until it is searchable.
-fn batch(client: &Client, full: &str, requests: Vec<Value>) -> Result<(), Error> {
-    if requests.is_empty() {
-        return Ok(());
-    }
-    let answer = client.write(
-        HttpMethod::Post,
-        &format!("/1/indexes/{}/batch", encode(full)),
-        Some(&json!({ "requests": requests })),
-    )?;
-    client.wait_task(full, &answer)
-}
-
-/// Every Algolia index the key lists (all pages).
-fn all_indexes(client: &Client) -> Result<Vec<Value>, Error> {
-    let mut items = Vec::new();
-    let mut page = 0u64;
-    loop {
-        let answer = client.get(&format!("/1/indexes?page={page}&hitsPerPage=100"))?;
-        if let Some(list) = answer.get("items").and_then(Value::as_array) {
-            items.extend(list.iter().cloned());
-        }
-        let pages = answer.get("nbPages").and_then(Value::as_u64).unwrap_or(1);
-        page += 1;
-        if page >= pages {
-            return Ok(items);
-        }
-    }
-}
-
-/// The tenant's own primary indexes among `items`: (tenant's name, Algolia name, entries).
-fn own<'a>(cfg: &Config, items: &'a [Value]) -> Vec<(String, &'a str, u64)> {
-    let mut out: Vec<(String, &str, u64)> = items
-        .iter()
-        .filter(|i| i.get("primary").is_none())
-        .filter_map(|i| {
-            let full = i.get("name")?.as_str()?;
-            let name = cfg.own_name(full)?;
-            validate::index_name(name).ok()?;
-            Some((
-                name.to_string(),
-                full,
-                i.get("entries").and_then(Value::as_u64).unwrap_or(0),
-            ))
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 impl Search for Algolia {
     fn create_index(name: String, settings: IndexSettings) -> Result<IndexInfo, Error> {
@@ -196,7 +65,7 @@ impl Search for Algolia {
         let cfg = Config::load()?;
         let client = Client::new(&cfg);
         let (full, old) = settings_of(&client, &name)?;
-        apply_settings(&client, &full, &settings, &mapping::replica_names(&old))?;
+        apply_settings(&client, &full, &settings, &wire::replica_names(&old))?;
         let documents = count(&client, &full)?;
         Ok(IndexInfo {
             name,
@@ -212,7 +81,7 @@ impl Search for Algolia {
         let (full, settings) = settings_of(&client, &name)?;
         let documents = count(&client, &full)?;
         Ok(IndexInfo {
-            settings: mapping::from_algolia(&full, &settings),
+            settings: wire::from_algolia(&full, &settings),
             name,
             documents,
         })
@@ -226,7 +95,7 @@ impl Search for Algolia {
         for (name, full, documents) in own(&cfg, &items) {
             match client.get(&format!("/1/indexes/{}/settings", encode(full))) {
                 Ok(settings) => out.push(IndexInfo {
-                    settings: mapping::from_algolia(full, &settings),
+                    settings: wire::from_algolia(full, &settings),
                     name,
                     documents,
                 }),
@@ -244,7 +113,7 @@ impl Search for Algolia {
         let client = Client::new(&cfg);
         let (full, settings) = settings_of(&client, &name)?;
         delete(&client, &full)?;
-        for replica in mapping::replica_names(&settings) {
+        for replica in wire::replica_names(&settings) {
             delete(&client, &replica)?;
         }
         Ok(())
@@ -423,14 +292,14 @@ impl Search for Algolia {
         let cfg = Config::load()?;
         let client = Client::new(&cfg);
         let (full, raw) = settings_of(&client, &index)?;
-        let settings = mapping::from_algolia(&full, &raw);
+        let settings = wire::from_algolia(&full, &raw);
         let window = raw
             .get("paginationLimitedTo")
             .and_then(Value::as_u64)
             .map_or(DEFAULT_WINDOW, |w| w as usize);
         let checked = validate::search(&index, &settings, &request, window)?;
-        let params = mapping::query_params(&cfg, &settings, &request, &checked);
-        let target = mapping::target(&full, &request);
+        let params = wire::query_params(&cfg, &settings, &request, &checked);
+        let target = wire::target(&full, &request);
         let answer = client
             .post_read(&format!("/1/indexes/{}/query", encode(&target)), &params)
             .map_err(|e| {
@@ -443,7 +312,7 @@ impl Search for Algolia {
                     e
                 }
             })?;
-        mapping::result(&answer, &settings, &request, &checked, window)
+        wire::result(&answer, &settings, &request, &checked, window)
     }
 
     fn health() -> HealthStatus {

@@ -5,227 +5,34 @@
 //! - `store`: the buckets under `/data` (objects put in place by rename or link, removal of
 //!   a tree), over the SDK's `files` helpers (whole writes, exclusive create, locks, listing).
 //! - `object`: an object's file name (the key, encoded) and its content (header, then body).
+//! - `bucket`: a bucket's stored settings, their contract form and their limits on objects.
+//! - `list`: a bucket's listing in pages, and its cursors.
 #![warn(missing_docs)]
 
+pub mod bucket;
+pub mod list;
 #[allow(missing_docs)]
 pub mod object;
 pub mod store;
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-use wasi::filesystem::types::Descriptor;
-
+use bucket::{now, StoredBucket};
 use object::Header;
-use store::Place;
+use store::{
+    bucket_dir, bucket_not_found, copy, gone_is_not_found, keys, load_bucket, load_object,
+    object_not_found, object_path, objects_dir, put,
+};
 use switchyard_sdk::storage::{
     signing, validate, Bucket, BucketOptions, DeleteResult, Lifecycle, ListQuery, Object,
     ObjectInfo, ObjectPage, SignedUrl, Storage, UploadOptions,
 };
-use switchyard_sdk::types::{Error, ErrorKind, HealthStatus, PageInfo, PageRequest, Timestamp};
-use switchyard_sdk::{config, files, log};
+use switchyard_sdk::types::{Error, ErrorKind, HealthStatus, PageRequest};
+use switchyard_sdk::{config, files};
 
 /// The config key of the base of public URLs.
 pub const PUBLIC_BASE_URL: &str = "public_base_url";
 
 /// The local storage adapter.
 pub struct Local;
-
-/// A bucket's settings, as stored in `buckets/<name>/bucket.json`.
-#[derive(Serialize, Deserialize, Clone)]
-struct StoredBucket {
-    name: String,
-    public: bool,
-    max_object_bytes: Option<u64>,
-    allowed_content_types: Vec<String>,
-    created_at: (u64, u32),
-    updated_at: (u64, u32),
-}
-
-impl StoredBucket {
-    fn to_contract(&self) -> Bucket {
-        Bucket {
-            name: self.name.clone(),
-            public: self.public,
-            max_object_bytes: self.max_object_bytes,
-            allowed_content_types: self.allowed_content_types.clone(),
-            created_at: ts(self.created_at),
-            updated_at: ts(self.updated_at),
-        }
-    }
-
-    /// Checks an object of `size` bytes and `content_type` against the limits; `what` says
-    /// where the object comes from, for the message.
-    fn admits(&self, size: u64, content_type: &str, what: &str) -> Result<(), Error> {
-        if let Some(max) = self.max_object_bytes {
-            if size > max {
-                return Err(Error::too_large(format!(
-                    "{what} is {size} bytes; bucket '{}' takes objects of at most {max} bytes \
-                     (max-object-bytes)",
-                    self.name
-                )));
-            }
-        }
-        if !validate::content_type_allowed(&self.allowed_content_types, content_type) {
-            return Err(Error::invalid_input(format!(
-                "content-type '{content_type}' is not allowed in bucket '{}' (allowed: {})",
-                self.name,
-                self.allowed_content_types.join(", ")
-            )));
-        }
-        Ok(())
-    }
-}
-
-fn now() -> (u64, u32) {
-    let t = switchyard_sdk::time::now();
-    (t.seconds, t.nanoseconds)
-}
-
-fn ts((seconds, nanoseconds): (u64, u32)) -> Timestamp {
-    Timestamp {
-        seconds,
-        nanoseconds,
-    }
-}
-
-fn bucket_dir(bucket: &str) -> String {
-    format!("{}/{bucket}", store::BUCKETS)
-}
-
-fn objects_dir(bucket: &str) -> String {
-    format!("{}/{bucket}/objects", store::BUCKETS)
-}
-
-fn object_path(bucket: &str, key: &str) -> String {
-    format!("{}/{}", objects_dir(bucket), object::file_name(key))
-}
-
-fn bucket_not_found(field: &str, name: &str) -> Error {
-    let which = if field == "bucket" || field == "name" {
-        String::new()
-    } else {
-        format!("{field}: ")
-    };
-    Error::not_found(format!(
-        "{which}bucket '{name}' does not exist (create-bucket makes it)"
-    ))
-}
-
-fn object_not_found(bucket: &str, key: &str) -> Error {
-    Error::not_found(format!(
-        "object '{}' does not exist in bucket '{bucket}'",
-        key.escape_debug()
-    ))
-}
-
-/// A `not-found` from the filesystem while writing into a bucket means it was deleted.
-fn gone_is_not_found(err: Error, field: &str, bucket: &str) -> Error {
-    if err.kind == ErrorKind::NotFound {
-        bucket_not_found(field, bucket)
-    } else {
-        err
-    }
-}
-
-/// The settings of the bucket `name` (checked first, `field` naming the argument).
-fn load_bucket(dir: &Descriptor, field: &str, name: &str) -> Result<StoredBucket, Error> {
-    validate::bucket_name(field, name)?;
-    let path = format!("{}/bucket.json", bucket_dir(name));
-    files::read_json(dir, &path, |e| {
-        Error::internal(format!(
-            "{}/{path} is not a bucket's settings: {e}",
-            files::DATA_DIR
-        ))
-    })?
-    .ok_or_else(|| bucket_not_found(field, name))
-}
-
-/// The header (and body, with `body`) of `key` in `bucket`; `not-found` naming both.
-fn load_object(
-    dir: &Descriptor,
-    bucket: &str,
-    key: &str,
-    body: bool,
-) -> Result<object::Loaded, Error> {
-    let path = object_path(bucket, key);
-    match object::read(dir, &path, body)? {
-        // A hashed name holds the key it was made from; anything else is not this key.
-        Some((header, content)) if header.key == key => Ok((header, content)),
-        _ => Err(object_not_found(bucket, key)),
-    }
-}
-
-/// Stores an object whole: written to a temporary file in the bucket, then put in place
-/// (replacing, or only if absent: `conflict` when the key exists).
-fn put(
-    dir: &Descriptor,
-    field: &str,
-    bucket: &str,
-    header: &Header,
-    body: &[u8],
-    overwrite: bool,
-) -> Result<(), Error> {
-    let prefix = header.prefix()?;
-    let tmp = files::write_temp(dir, &objects_dir(bucket), &[&prefix, body])
-        .map_err(|e| gone_is_not_found(e, field, bucket))?;
-    let how = if overwrite {
-        Place::Replace
-    } else {
-        Place::CreateNew
-    };
-    let placed = store::place(dir, &tmp, &object_path(bucket, &header.key), how)
-        .map_err(|e| gone_is_not_found(e, field, bucket))?;
-    if !placed {
-        return Err(Error::conflict(format!(
-            "object '{}' already exists in bucket '{bucket}'; upload with overwrite to \
-             replace it",
-            header.key.escape_debug()
-        )));
-    }
-    Ok(())
-}
-
-/// The keys in `bucket` (read from headers for hashed names).
-fn keys(dir: &Descriptor, bucket: &str) -> Result<Vec<String>, Error> {
-    let objects = objects_dir(bucket);
-    let mut out = Vec::new();
-    for name in files::list(dir, &objects)? {
-        if !object::is_object_name(&name) {
-            continue;
-        }
-        match object::key_of(&name) {
-            Some(key) => out.push(key),
-            None => match object::read(dir, &format!("{objects}/{name}"), false) {
-                Ok(Some((header, _))) => out.push(header.key),
-                Ok(None) => {}
-                Err(err) => log::warn(
-                    "skipping a file that is not an object",
-                    &[("file", &name), ("reason", &err.message)],
-                ),
-            },
-        }
-    }
-    Ok(out)
-}
-
-fn encode_cursor(name: &str) -> String {
-    format!("k{}", hex::encode(name.as_bytes()))
-}
-
-fn decode_cursor(cursor: &str) -> Result<String, Error> {
-    cursor
-        .strip_prefix('k')
-        .and_then(|h| hex::decode(h).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| {
-            let shown: String = cursor.chars().take(80).collect();
-            Error::invalid_input(format!(
-                "page.cursor '{}' is not a cursor this listing gave",
-                shown.escape_debug()
-            ))
-        })
-}
 
 /// Percent-encodes one URL path segment (RFC 3986 unreserved characters stay).
 fn url_segment(segment: &str) -> String {
@@ -238,34 +45,6 @@ fn url_segment(segment: &str) -> String {
         }
     }
     out
-}
-
-/// Copies `key` of `bucket` to `target_key` of `target_bucket` (never replacing); answers
-/// the copy's description.
-fn copy(
-    bucket: &str,
-    key: &str,
-    target_bucket: &str,
-    target_key: &str,
-) -> Result<ObjectInfo, Error> {
-    validate::copy(bucket, key, target_bucket, target_key)?;
-    let dir = store::open()?;
-    load_bucket(&dir, "bucket", bucket)?;
-    let target = load_bucket(&dir, "target-bucket", target_bucket)?;
-    let (source, body) = load_object(&dir, bucket, key, true)?;
-    let body = body.unwrap_or_default();
-    target.admits(
-        source.size,
-        &source.content_type,
-        &format!("object '{}'", key.escape_debug()),
-    )?;
-    let header = Header {
-        key: target_key.to_string(),
-        updated_at: now(),
-        ..source
-    };
-    put(&dir, "target-bucket", target_bucket, &header, &body, false)?;
-    Ok(header.info(target_bucket))
 }
 
 fn sign(method: &str, bucket: &str, key: &str, expires_in_s: u32) -> Result<SignedUrl, Error> {
@@ -330,62 +109,7 @@ impl Storage for Local {
         query: ListQuery,
         page: PageRequest,
     ) -> Result<ObjectPage, Error> {
-        let limit = validate::list_objects(&bucket, &query, &page)? as usize;
-        let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
-        let dir = store::open()?;
-        load_bucket(&dir, "bucket", &bucket)?;
-        let prefix = query.prefix.unwrap_or_default();
-        // Every entry of the listing by name: an object (false) or a common prefix (true).
-        let mut entries: BTreeMap<String, bool> = BTreeMap::new();
-        for key in keys(&dir, &bucket)? {
-            let Some(rest) = key.strip_prefix(prefix.as_str()) else {
-                continue;
-            };
-            match query.delimiter.as_deref().and_then(|d| {
-                rest.find(d)
-                    .map(|at| format!("{prefix}{}", &rest[..at + d.len()]))
-            }) {
-                Some(common) => {
-                    entries.insert(common, true);
-                }
-                None => {
-                    entries.insert(key, false);
-                }
-            }
-        }
-        let total = entries.len() as u64;
-        let mut rest = entries
-            .into_iter()
-            .filter(|(name, _)| after.as_ref().is_none_or(|after| name > after));
-        let chosen: Vec<(String, bool)> = rest.by_ref().take(limit).collect();
-        let more = rest.next().is_some();
-        let mut items = Vec::new();
-        let mut prefixes = Vec::new();
-        for (name, is_prefix) in &chosen {
-            if *is_prefix {
-                prefixes.push(name.clone());
-                continue;
-            }
-            // An object deleted since the directory was read is left out.
-            match load_object(&dir, &bucket, name, false) {
-                Ok((header, _)) => items.push(header.info(&bucket)),
-                Err(err) if err.kind == ErrorKind::NotFound => {}
-                Err(err) => return Err(err),
-            }
-        }
-        let next_cursor = if more {
-            chosen.last().map(|(name, _)| encode_cursor(name))
-        } else {
-            None
-        };
-        Ok(ObjectPage {
-            items,
-            prefixes,
-            page: PageInfo {
-                next_cursor,
-                total: Some(total),
-            },
-        })
+        list::list_objects(bucket, query, page)
     }
 
     fn delete(bucket: String, key: String) -> Result<(), Error> {

@@ -2,10 +2,13 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use serde_json::{Map, Value};
-use switchyard_sdk::storage::{Bucket, ObjectInfo};
+use serde_json::{json, Map, Value};
+use switchyard_sdk::storage::{Bucket, BucketOptions, ObjectInfo, SignedUrl};
 use switchyard_sdk::time;
 use switchyard_sdk::types::{Error, Metadata, Timestamp};
+
+use crate::client::object_path;
+use crate::config::Config;
 
 fn text(v: &Value, name: &str) -> Option<String> {
     v.get(name).and_then(Value::as_str).map(str::to_string)
@@ -162,4 +165,73 @@ pub fn mime_allowed(mime: &str, allowed: &[String]) -> bool {
         parts.first() == Some(&requested[0])
             && (parts.get(1) == Some(&"*") || parts.get(1) == Some(&requested[1]))
     })
+}
+
+/// The `name`s of the entries of `v`'s array `field` (`objects`, `folders`).
+pub fn names(v: &Value, field: &str) -> Vec<String> {
+    v.get(field)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A signed URL rebuilt from Supabase's answer: its token on our own encoding of the path
+/// (Supabase answers the path unencoded).
+pub fn signed(
+    config: &Config,
+    kind: &str,
+    bucket: &str,
+    key: &str,
+    answered: &str,
+    fallback_expiry: Timestamp,
+) -> Result<SignedUrl, Error> {
+    let token = token_of(answered).ok_or_else(|| {
+        Error::internal(format!(
+            "Supabase Storage answered a signed URL without a token: {answered}"
+        ))
+    })?;
+    let expires_at = token_expiry(&token).unwrap_or(fallback_expiry);
+    Ok(SignedUrl {
+        url: format!(
+            "{}/object/{kind}/{}?token={token}",
+            config.storage_url,
+            object_path(bucket, key)
+        ),
+        expires_at,
+    })
+}
+
+/// The time `seconds` from now.
+pub fn after(seconds: u32) -> Timestamp {
+    let now = time::now();
+    Timestamp {
+        seconds: now.seconds + u64::from(seconds),
+        nanoseconds: now.nanoseconds,
+    }
+}
+
+/// The body of a bucket's create (`creating`) or update from the contract's options.
+pub fn bucket_body(options: &BucketOptions, creating: bool) -> Value {
+    let mut body = serde_json::Map::new();
+    if let Some(public) = options.public {
+        body.insert("public".into(), json!(public));
+    } else if creating {
+        body.insert("public".into(), json!(false));
+    }
+    if let Some(max) = options.max_object_bytes {
+        body.insert("file_size_limit".into(), json!(max));
+    }
+    if let Some(types) = &options.allowed_content_types {
+        let value = if types.is_empty() && creating {
+            Value::Null
+        } else {
+            json!(types)
+        };
+        body.insert("allowed_mime_types".into(), value);
+    }
+    Value::Object(body)
 }

@@ -127,6 +127,18 @@ impl Error {
     }
 }
 
+/// A broken contract rule (`switchyard_rules`) as the contract's error, so that `?` turns
+/// one into the other: the same kind, the same message, not retryable.
+impl From<switchyard_rules::RuleError> for Error {
+    fn from(e: switchyard_rules::RuleError) -> Self {
+        let kind = match e.kind {
+            switchyard_rules::Kind::InvalidInput => ErrorKind::InvalidInput,
+            switchyard_rules::Kind::TooLarge => ErrorKind::TooLarge,
+        };
+        Error::new(kind, e.message)
+    }
+}
+
 /// The WIT name of an error kind (`invalid-input`, `rate-limited`...).
 pub fn kind_name(kind: ErrorKind) -> &'static str {
     match kind {
@@ -171,6 +183,18 @@ mod tests {
         ] {
             assert!(!err.retryable, "{}", err.describe());
         }
+    }
+
+    #[test]
+    fn rule_errors_convert() {
+        let err = Error::from(switchyard_rules::RuleError::too_large(
+            "documents has 1001 items",
+        ));
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        assert_eq!(err.message, "documents has 1001 items");
+        assert!(!err.retryable);
+        let err: Error = switchyard_rules::RuleError::invalid_input("x").into();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
     }
 
     #[test]

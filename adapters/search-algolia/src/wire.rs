@@ -18,7 +18,7 @@ use switchyard_sdk::search::{
 use switchyard_sdk::types::{Error, PageInfo};
 
 use crate::config::Config;
-use crate::validate::{Checked, REPLICA_MARK};
+use crate::validate::{self, Checked, REPLICA_MARK};
 
 /// Algolia's default ranking, after which a sort replica's `asc()` / `desc()` comes first.
 const RANKING: &[&str] = &[
@@ -465,6 +465,26 @@ pub fn result(
             .and_then(Value::as_u64)
             .unwrap_or(0),
     })
+}
+
+/// The tenant's own primary indexes among `items`: (tenant's name, Algolia name, entries).
+pub fn own<'a>(cfg: &Config, items: &'a [Value]) -> Vec<(String, &'a str, u64)> {
+    let mut out: Vec<(String, &str, u64)> = items
+        .iter()
+        .filter(|i| i.get("primary").is_none())
+        .filter_map(|i| {
+            let full = i.get("name")?.as_str()?;
+            let name = cfg.own_name(full)?;
+            validate::index_name(name).ok()?;
+            Some((
+                name.to_string(),
+                full,
+                i.get("entries").and_then(Value::as_u64).unwrap_or(0),
+            ))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[cfg(test)]

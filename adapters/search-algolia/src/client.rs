@@ -11,19 +11,21 @@
 //!   rest of the call (every host is up again when all are down): a call is one short-lived
 //!   instance, so host state does not outlive it.
 //!
-//! Errors are Algolia's `{"message": "...", "status": N}` mapped to the shared kinds, with
-//! the status as provider code and the message as provider message.
+//! Error answers are mapped by [`crate::error::algolia_error`].
 
 use core::cell::RefCell;
 use core::time::Duration;
 
-use serde_json::Value;
-use switchyard_sdk::http::{status_error, HttpMethod, Request, Response};
+use serde_json::{json, Value};
+use switchyard_sdk::http::{HttpMethod, Request};
 use switchyard_sdk::log;
 use switchyard_sdk::retry::{retry, sleep};
+use switchyard_sdk::search::{IndexSettings, SortOrder};
 use switchyard_sdk::types::{Error, ErrorKind};
 
 use crate::config::Config;
+use crate::error::{algolia_error, no_index};
+use crate::wire;
 
 /// Which hosts a call goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,25 +212,6 @@ impl<'a> Client<'a> {
     }
 }
 
-/// An Algolia error answer as the shared error: the kind from the status, Algolia's
-/// `message` as provider message and its status as provider code.
-pub fn algolia_error(response: &Response) -> Error {
-    let mut err = status_error(
-        response.status,
-        &response.url,
-        &response.headers,
-        &response.body,
-    );
-    let message = serde_json::from_slice::<Value>(&response.body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string));
-    if let Some(m) = &message {
-        err.message = format!("{}: {m}", err.message);
-    }
-    err.provider_code = Some(response.status.to_string());
-    err
-}
-
 /// Percent-encodes a path segment (index names, object ids).
 pub fn encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
@@ -240,6 +223,111 @@ pub fn encode(segment: &str) -> String {
         }
     }
     out
+}
+
+/// The settings of the tenant's index `name`: `not-found` naming it when Algolia has no
+/// such index (or it is one of the adapter's sort replicas).
+pub(crate) fn settings_of(client: &Client, name: &str) -> Result<(String, Value), Error> {
+    let full = client.cfg.full_name(name);
+    match client.get(&format!("/1/indexes/{}/settings", encode(&full))) {
+        Ok(s) if s.get("primary").is_none() => Ok((full, s)),
+        Ok(_) => Err(no_index(name, None)),
+        Err(e) if e.kind == ErrorKind::NotFound => Err(no_index(name, Some(e))),
+        Err(e) => Err(e),
+    }
+}
+
+/// How many records an index holds: an empty query asking for no hit.
+pub(crate) fn count(client: &Client, full: &str) -> Result<u64, Error> {
+    let answer = client.post_read(
+        &format!("/1/indexes/{}/query", encode(full)),
+        &json!({"query": "", "hitsPerPage": 0, "attributesToRetrieve": [], "attributesToHighlight": [], "analytics": false}),
+    )?;
+    answer
+        .get("nbHits")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Error::internal(format!("Algolia's answer for index {full} has no nbHits")))
+}
+
+/// Writes the settings of `full` and of its sort replicas, removes the replicas it no
+/// longer needs, and waits for every task.
+pub(crate) fn apply_settings(
+    client: &Client,
+    full: &str,
+    settings: &IndexSettings,
+    old_replicas: &[String],
+) -> Result<(), Error> {
+    let answer = client.write(
+        HttpMethod::Put,
+        &format!(
+            "/1/indexes/{}/settings?forwardToReplicas=true",
+            encode(full)
+        ),
+        Some(&wire::primary_settings(full, settings)),
+    )?;
+    client.wait_task(full, &answer)?;
+    for field in &settings.sortable {
+        for order in [SortOrder::Ascending, SortOrder::Descending] {
+            let replica = wire::replica(full, field, order);
+            if old_replicas.contains(&replica) {
+                continue;
+            }
+            let answer = client.write(
+                HttpMethod::Put,
+                &format!("/1/indexes/{}/settings", encode(&replica)),
+                Some(&wire::replica_settings(settings, field, order)),
+            )?;
+            client.wait_task(&replica, &answer)?;
+        }
+    }
+    let kept = wire::replicas(full, &settings.sortable);
+    for gone in old_replicas.iter().filter(|r| !kept.contains(r)) {
+        delete(client, gone)?;
+    }
+    Ok(())
+}
+
+/// Deletes Algolia index `full` and waits; an index already gone is fine.
+pub(crate) fn delete(client: &Client, full: &str) -> Result<(), Error> {
+    match client.write(
+        HttpMethod::Delete,
+        &format!("/1/indexes/{}", encode(full)),
+        None,
+    ) {
+        Ok(answer) => client.wait_task(full, &answer),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sends one batch of operations to `full` and waits until it is searchable.
+pub(crate) fn batch(client: &Client, full: &str, requests: Vec<Value>) -> Result<(), Error> {
+    if requests.is_empty() {
+        return Ok(());
+    }
+    let answer = client.write(
+        HttpMethod::Post,
+        &format!("/1/indexes/{}/batch", encode(full)),
+        Some(&json!({ "requests": requests })),
+    )?;
+    client.wait_task(full, &answer)
+}
+
+/// Every Algolia index the key lists (all pages).
+pub(crate) fn all_indexes(client: &Client) -> Result<Vec<Value>, Error> {
+    let mut items = Vec::new();
+    let mut page = 0u64;
+    loop {
+        let answer = client.get(&format!("/1/indexes?page={page}&hitsPerPage=100"))?;
+        if let Some(list) = answer.get("items").and_then(Value::as_array) {
+            items.extend(list.iter().cloned());
+        }
+        let pages = answer.get("nbPages").and_then(Value::as_u64).unwrap_or(1);
+        page += 1;
+        if page >= pages {
+            return Ok(items);
+        }
+    }
 }
 
 #[cfg(test)]
