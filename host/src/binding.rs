@@ -7,7 +7,6 @@
 //! own component) once idle. A generation whose drain fails stays in `retiring` and is
 //! drained again on every tick until its buffer is empty: nothing accepted is dropped.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,9 +17,14 @@ use tokio::sync::Notify;
 use crate::buffer::Buffer;
 use crate::config::{BindingSpec, ComponentSource};
 use crate::limits::Limits;
+use crate::log_limit::LogLimiter;
+use crate::metrics::Registry;
+use crate::native::{Backend, Grant};
 use crate::outbound::OutboundRules;
 use crate::service::Service;
-use crate::state::CallState;
+use crate::signature::Signatures;
+use crate::signing::Signer;
+use crate::state::{CallState, Grants};
 
 /// A compiled component, validated against its contract, ready to instantiate.
 pub(crate) struct Loaded {
@@ -30,6 +34,8 @@ pub(crate) struct Loaded {
     pub component: wasmtime::component::Component,
     /// The component linked and checked against its contract, ready to instantiate.
     pub pre: wasmtime::component::InstancePre<CallState>,
+    /// Its contract's and lifecycle's functions, read once.
+    pub signatures: Signatures,
 }
 
 /// The modification stamp of a component file, to notice changes cheaply.
@@ -56,15 +62,13 @@ pub(crate) struct Generation {
     pub adapter: Arc<str>,
     pub rules: Arc<OutboundRules>,
     pub forbidden: Arc<[HeaderName]>,
-    pub config: Arc<BTreeMap<String, String>>,
     pub limits: Limits,
     pub files: Option<std::path::PathBuf>,
-    pub backend: Option<crate::native::Backend>,
-    /// The host-native backends this generation's calls reach (none for ordinary adapters).
-    pub native: crate::native::Grant,
+    pub backend: Option<Backend>,
+    /// What every call of this generation is granted: configuration, host-native backends,
+    /// the log rate limit, the signer and the host's metrics.
+    pub grants: Arc<Grants>,
     pub buffer: Arc<Buffer>,
-    /// The rate limit on this generation's guest log lines.
-    pub log_limit: Arc<crate::log_limit::LogLimiter>,
     pub loaded_at: SystemTime,
     /// The component file's stamp when last looked at (for watching).
     pub stamp: Mutex<Option<FileStamp>>,
@@ -75,7 +79,13 @@ pub(crate) struct Generation {
 }
 
 impl Generation {
-    pub fn new(loaded: Arc<Loaded>, spec: &BindingSpec, native: crate::native::Grant) -> Self {
+    pub fn new(
+        loaded: Arc<Loaded>,
+        spec: &BindingSpec,
+        native: Grant,
+        signer: Arc<Signer>,
+        metrics: Arc<Registry>,
+    ) -> Self {
         let rules = OutboundRules {
             allow: spec.allow.clone(),
             credentials: spec.credentials.clone(),
@@ -91,18 +101,19 @@ impl Generation {
             source: spec.component.clone(),
             rules: Arc::new(rules),
             forbidden,
-            config: Arc::new(spec.config.clone()),
             limits: spec.limits,
             files: spec.files.clone(),
             backend: spec.backend,
-            native,
+            grants: Arc::new(Grants {
+                config: spec.config.clone(),
+                native,
+                log_limit: LogLimiter::new(spec.limits.log_rate, spec.limits.log_burst),
+                signer,
+                metrics,
+            }),
             buffer: Arc::new(Buffer::new(
                 spec.limits.buffer_items,
                 spec.limits.buffer_mib.saturating_mul(1024 * 1024),
-            )),
-            log_limit: Arc::new(crate::log_limit::LogLimiter::new(
-                spec.limits.log_rate,
-                spec.limits.log_burst,
             )),
             loaded_at: SystemTime::now(),
             stamp: Mutex::new(stamp),
@@ -116,7 +127,7 @@ impl Generation {
     pub fn spec(&self) -> BindingSpec {
         BindingSpec {
             component: self.source.clone(),
-            config: (*self.config).clone(),
+            config: self.grants.config.clone(),
             allow: self.rules.allow.clone(),
             credentials: self.rules.credentials.clone(),
             limits: self.limits,

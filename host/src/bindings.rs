@@ -159,27 +159,3 @@ bridge!(
     search_bridge, "../wit/search", "switchyard:search/host-bridge@0.1.0",
     "switchyard:search/types" => crate::bindings::search::switchyard::search::types
 );
-
-/// Checks that a linked component implements `service`'s contract world (exports and types).
-pub(crate) fn validate(
-    service: crate::Service,
-    pre: &wasmtime::component::InstancePre<crate::state::CallState>,
-) -> Result<(), String> {
-    let checked = match service {
-        crate::Service::Analytics => analytics::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Email => email::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Notification => notification::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Payment => payment::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Messaging => messaging::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Storage => storage::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Logging => logging::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Monitoring => monitoring::AdapterPre::new(pre.clone()).map(drop),
-        crate::Service::Search => search::AdapterPre::new(pre.clone()).map(drop),
-    };
-    checked.map_err(|e| {
-        format!(
-            "it does not implement switchyard:{service}/adapter@0.1.0: {}",
-            e.root_cause()
-        )
-    })
-}

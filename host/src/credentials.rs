@@ -13,9 +13,10 @@ use std::sync::Arc;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
-use crate::outbound::Target;
+use crate::outbound::target::{Target, TargetError};
 
 /// Where a secret comes from. In TOML: `{ env = "NAME" }`, `{ file = "/run/secrets/x" }`, or
 /// `{ value = "..." }` (for tests and demos only: the secret then sits in the file).
@@ -42,18 +43,19 @@ impl fmt::Debug for SecretSource {
 
 impl SecretSource {
     /// Reads the secret now.
-    pub fn resolve(&self) -> Result<Secret, String> {
+    pub fn resolve(&self) -> Result<Secret, SecretError> {
         let value = match self {
-            SecretSource::Env(name) => std::env::var(name)
-                .map_err(|_| format!("environment variable {name} is not set"))?,
+            SecretSource::Env(name) => {
+                std::env::var(name).map_err(|_| SecretError::Unset(name.clone()))?
+            }
             SecretSource::File(path) => std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?
+                .map_err(|e| SecretError::File(path.clone(), e))?
                 .trim_end_matches(['\n', '\r'])
                 .to_string(),
             SecretSource::Value(v) => v.clone(),
         };
         if value.is_empty() {
-            return Err(format!("the secret from {self:?} is empty"));
+            return Err(SecretError::Empty(format!("{self:?}")));
         }
         Ok(Secret(Arc::from(value)))
     }
@@ -132,18 +134,17 @@ pub const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
 
 impl Credential {
     /// Resolves a configured credential, reading its secret.
-    pub fn from_config(cfg: &CredentialConfig) -> Result<Self, String> {
+    pub fn from_config(cfg: &CredentialConfig) -> Result<Self, CredentialError> {
         let target = Target::parse(&cfg.host)?;
         match &cfg.inject {
             Injection::Header { name } => {
-                HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                    format!("credential header name '{name}' is not a valid header name")
-                })?;
+                HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| CredentialError::HeaderName(name.clone()))?;
             }
             Injection::JsonBody { field } | Injection::Query { name: field }
                 if field.is_empty() =>
             {
-                return Err("credential field/parameter name must not be empty".into())
+                return Err(CredentialError::EmptyField)
             }
             _ => {}
         }
@@ -169,11 +170,8 @@ impl Credential {
     }
 
     /// Adds the credential to the request's head (headers, query).
-    pub fn apply_head(&self, parts: &mut http::request::Parts) -> Result<(), String> {
-        let value = |s: String| {
-            HeaderValue::from_str(&s)
-                .map_err(|_| "the secret is not a valid header value".to_string())
-        };
+    pub fn apply_head(&self, parts: &mut http::request::Parts) -> Result<(), InjectError> {
+        let value = |s: String| HeaderValue::from_str(&s).map_err(|_| InjectError::HeaderValue);
         match &self.inject {
             Injection::Bearer => {
                 let mut v = value(format!("Bearer {}", self.secret.expose()))?;
@@ -189,13 +187,17 @@ impl Credential {
             }
             Injection::Header { name } => {
                 let name = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| format!("invalid header name '{name}'"))?;
+                    .map_err(|_| InjectError::HeaderName(name.clone()))?;
                 let mut v = value(self.secret.expose().to_string())?;
                 v.set_sensitive(true);
                 parts.headers.insert(name, v);
             }
             Injection::Query { name } => {
-                let pair = format!("{}={}", urlencode(name), urlencode(self.secret.expose()));
+                let pair = format!(
+                    "{}={}",
+                    utf8_percent_encode(name, QUERY_VALUE),
+                    utf8_percent_encode(self.secret.expose(), QUERY_VALUE)
+                );
                 let pq = match parts.uri.path_and_query() {
                     Some(pq) => match pq.query() {
                         Some(q) if !q.is_empty() => format!("{}?{q}&{pair}", pq.path()),
@@ -204,12 +206,8 @@ impl Credential {
                     None => format!("/?{pair}"),
                 };
                 let mut uri = http::uri::Parts::from(parts.uri.clone());
-                uri.path_and_query = Some(
-                    pq.parse()
-                        .map_err(|_| "cannot build the query with the credential".to_string())?,
-                );
-                parts.uri = http::Uri::from_parts(uri)
-                    .map_err(|_| "cannot build the URI with the credential".to_string())?;
+                uri.path_and_query = Some(pq.parse().map_err(|_| InjectError::Uri)?);
+                parts.uri = http::Uri::from_parts(uri).map_err(|_| InjectError::Uri)?;
             }
             Injection::JsonBody { .. } => {}
         }
@@ -221,21 +219,20 @@ impl Credential {
         &self,
         parts: &mut http::request::Parts,
         body: Bytes,
-    ) -> Result<Bytes, String> {
+    ) -> Result<Bytes, InjectError> {
         let Injection::JsonBody { field } = &self.inject else {
             return Ok(body);
         };
-        let mut doc: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-            format!("request body is not JSON, cannot add credential field '{field}': {e}")
-        })?;
-        let obj = doc.as_object_mut().ok_or_else(|| {
-            format!("request body is not a JSON object, cannot add credential field '{field}'")
-        })?;
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| InjectError::NotJson(field.clone(), e))?;
+        let obj = doc
+            .as_object_mut()
+            .ok_or_else(|| InjectError::NotAnObject(field.clone()))?;
         obj.insert(
             field.clone(),
             serde_json::Value::String(self.secret.expose().to_string()),
         );
-        let out = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+        let out = serde_json::to_vec(&doc).map_err(|e| InjectError::NotJson(field.clone(), e))?;
         parts
             .headers
             .insert(CONTENT_LENGTH, HeaderValue::from(out.len()));
@@ -243,17 +240,66 @@ impl Credential {
     }
 }
 
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+/// What a query parameter's name and value are encoded with: all but RFC 3986's unreserved
+/// characters.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Why a secret could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The environment variable is not set.
+    #[error("environment variable {0} is not set")]
+    Unset(String),
+    /// The file could not be read.
+    #[error("cannot read secret file {path}: {source}", path = .0.display(), source = .1)]
+    File(PathBuf, #[source] std::io::Error),
+    /// The source holds an empty secret.
+    #[error("the secret from {0} is empty")]
+    Empty(String),
+}
+
+/// Why a configured credential cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// Its `host` is not an allowlist target.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// Its header name is not one.
+    #[error("credential header name '{0}' is not a valid header name")]
+    HeaderName(String),
+    /// Its field or parameter name is empty.
+    #[error("credential field/parameter name must not be empty")]
+    EmptyField,
+    /// Its secret could not be read.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+/// Why a credential could not be put into a request (the request is then refused).
+#[derive(Debug, thiserror::Error)]
+pub enum InjectError {
+    /// The secret cannot stand in a header.
+    #[error("the secret is not a valid header value")]
+    HeaderValue,
+    /// The header name is not one.
+    #[error("invalid header name '{0}'")]
+    HeaderName(String),
+    /// The URI with the credential's query parameter is not a URI.
+    #[error("cannot build the URI with the credential")]
+    Uri,
+    /// The body is not JSON.
+    #[error("request body is not JSON, cannot add credential field '{0}': {1}")]
+    NotJson(String, #[source] serde_json::Error),
+    /// The request body could not be read.
+    #[error("cannot read the request body: {0}")]
+    Body(String),
+    /// The body is JSON but not an object.
+    #[error("request body is not a JSON object, cannot add credential field '{0}'")]
+    NotAnObject(String),
 }
 
 #[cfg(test)]

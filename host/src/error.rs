@@ -95,9 +95,24 @@ pub enum Error {
     /// The provider (or the adapter, on its behalf) answered with the contract's error.
     #[error("{0}")]
     Provider(ProviderError),
-    /// An unexpected wasmtime failure.
-    #[error("wasmtime: {0}")]
-    Wasmtime(String),
+    /// An adapter answered something its contract does not allow (an error value that is not
+    /// the contract's `error` record, a failure without one).
+    #[error("adapter for {tenant}/{service} broke its contract in {function}: {message}")]
+    Contract {
+        tenant: String,
+        service: String,
+        function: String,
+        message: String,
+    },
+    /// An unexpected wasmtime failure; its causes stay reachable through `source()`.
+    #[error("wasmtime: {message}")]
+    Wasmtime {
+        /// The failure with its causes, `: `-separated.
+        message: String,
+        /// The failure itself.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 impl Error {
@@ -106,6 +121,14 @@ impl Error {
         Error::Config {
             origin: "the Rust API".into(),
             message: message.into(),
+        }
+    }
+
+    /// A wasmtime failure, its chain of causes kept.
+    pub fn wasmtime(e: wasmtime::Error) -> Self {
+        Error::Wasmtime {
+            message: format!("{e:#}"),
+            source: e.into(),
         }
     }
 
@@ -125,7 +148,7 @@ impl Error {
             Error::MemoryLimit { .. } => "memory_limit",
             Error::Trap { .. } => "adapter_trapped",
             Error::ShuttingDown => "shutting_down",
-            Error::Wasmtime(_) => "internal",
+            Error::Contract { .. } | Error::Wasmtime { .. } => "internal",
             Error::Provider(p) => match p.kind {
                 ErrorKind::InvalidInput => "invalid_input",
                 ErrorKind::NotFound => "not_found",
@@ -157,7 +180,10 @@ impl Error {
             Error::Deadline { .. } => 504,
             Error::MemoryLimit { .. } | Error::Trap { .. } => 502,
             Error::ShuttingDown => 503,
-            Error::Config { .. } | Error::Secret { .. } | Error::Wasmtime(_) => 500,
+            Error::Config { .. }
+            | Error::Secret { .. }
+            | Error::Contract { .. }
+            | Error::Wasmtime { .. } => 500,
             Error::Provider(p) => match p.kind {
                 ErrorKind::InvalidInput => 400,
                 ErrorKind::NotFound => 404,

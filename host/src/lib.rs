@@ -1,20 +1,22 @@
 //! Switchyard's embeddable host: loads provider adapters as Wasm components per tenant and
 //! grants each only what its binding allows.
 //!
-//! A tour of the modules:
-//! - [`runtime`]: the engine, the bindings of every tenant, the call path, hot swap, shutdown.
+//! A tour of the modules (docs/architecture.md draws the path of one call through them):
+//! - [`runtime`]: the engine, the bindings of every tenant, the call path, hot swap, shutdown;
+//!   one file per concern.
 //! - [`config`]: the TOML file and [`BindingSpec`], the Rust API for a binding.
-//! - [`outbound`]: the outbound-HTTP allowlist and the `wasi:http` hook enforcing it.
-//! - [`credentials`]: secrets read by the host and injected into requests; never in the guest.
-//! - [`limits`]: per-call deadline, per-instance memory cap, buffer size, guest log rate;
-//!   [`log_limit`] keeps a noisy adapter from flooding the host's log.
-//! - [`buffer`]: host-held storage for accepted, undelivered work (survives traps and swaps).
-//! - [`services`]: typed clients ([`services::analytics::Analytics`],
-//!   [`services::storage::Storage`]); [`gateway`] calls any contract function with JSON.
-//! - [`native`]: the host-native services (messaging, logging, monitoring, search) behind
-//!   their contracts, reached through bridge components.
-//! - [`signing`]: signed server URLs for adapters (HMAC with a host-held key).
-//! - [`bindings`]: the `bindgen!` output, generated from `wit/`.
+//! - [`binding`] (crate-private): a binding's generations and their calls in flight.
+//! - [`state`]: a call's store data; [`imports`]: the host side of every adapter import, one
+//!   view each; [`native`]: the host-native contracts (messaging, logging, monitoring,
+//!   search), their backends and views, reached through bridge components.
+//! - [`outbound`]: the outbound-HTTP allowlist ([`outbound::Target`], [`outbound::OutboundRules`])
+//!   and the `wasi:http` hook enforcing it; [`credentials`]: secrets injected by the host.
+//! - [`limits`], [`log_limit`], [`buffer`]: per-call limits, the guest log rate, host-held work.
+//! - [`json`]: JSON ⇄ WIT values; [`signature`]: contract functions read once per component;
+//!   [`services`]: typed clients.
+//! - Leaves: [`metrics`] (the host's registry and the Prometheus text format), [`signing`],
+//!   [`contract`] (the contracts' shared types built on the host side), [`identity`],
+//!   [`service`], [`error`], [`bindings`] (only `bindgen!`).
 //!
 //! ```no_run
 //! use switchyard_host::{BindingSpec, ComponentSource, Runtime, Service};
@@ -34,30 +36,34 @@ mod binding;
 pub mod bindings;
 pub mod buffer;
 pub mod config;
+pub mod contract;
 pub mod credentials;
 pub mod error;
-pub mod gateway;
+pub mod identity;
+pub mod imports;
 pub mod inspect;
+pub mod json;
 pub mod limits;
 pub mod log_limit;
+pub mod metrics;
 pub mod native;
 pub mod outbound;
 pub mod runtime;
 pub mod service;
 pub mod services;
+pub mod signature;
 pub mod signing;
 pub mod state;
 
-pub use config::{
-    BindingSpec, ColorChoice, ComponentSource, FileConfig, LogFormat, LoggingOptions,
-    RuntimeOptions, ServerOptions,
-};
+pub use config::{BindingSpec, ComponentSource, FileConfig, RuntimeOptions, SigningOptions};
 pub use credentials::{CredentialConfig, Injection, SecretSource};
 pub use error::{Error, ErrorKind, ProviderError, Result};
 pub use limits::Limits;
 pub use native::Backend;
 pub use runtime::{
     BindingHealth, BindingInfo, ReloadReport, Runtime, RuntimeBuilder, ShutdownReport, SwapReport,
+    Undelivered,
 };
 pub use service::Service;
+pub use signature::FunctionInfo;
 pub use signing::{SignatureError, Signer};

@@ -62,22 +62,27 @@ impl Limits {
     }
 
     /// Checks the values make sense, naming the bad one.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.deadline_ms == 0 {
-            return Err("limits.deadline_ms must be greater than 0".into());
+    pub fn validate(&self) -> Result<(), LimitError> {
+        let zero = [
+            (self.deadline_ms == 0, "limits.deadline_ms"),
+            (self.memory_mib == 0, "limits.memory_mib"),
+            (
+                self.buffer_items == 0 || self.buffer_mib == 0,
+                "limits.buffer_items and limits.buffer_mib",
+            ),
+            (self.log_burst == 0, "limits.log_burst"),
+        ];
+        match zero.into_iter().find(|(bad, _)| *bad) {
+            Some((_, key)) => Err(LimitError(key)),
+            None => Ok(()),
         }
-        if self.memory_mib == 0 {
-            return Err("limits.memory_mib must be greater than 0".into());
-        }
-        if self.buffer_items == 0 || self.buffer_mib == 0 {
-            return Err("limits.buffer_items and limits.buffer_mib must be greater than 0".into());
-        }
-        if self.log_burst == 0 {
-            return Err("limits.log_burst must be greater than 0".into());
-        }
-        Ok(())
     }
 }
+
+/// A limit that must be greater than 0 is 0; names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} must be greater than 0")]
+pub struct LimitError(pub &'static str);
 
 /// Caps one instance's memory and remembers whether the cap was what stopped it.
 #[derive(Debug)]

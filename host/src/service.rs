@@ -67,12 +67,17 @@ impl fmt::Display for Service {
     }
 }
 
+/// A name that is not one of the contracts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown service '{0}'")]
+pub struct UnknownService(pub String);
+
 impl FromStr for Service {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownService;
+    fn from_str(s: &str) -> Result<Self, UnknownService> {
         Service::ALL
             .into_iter()
             .find(|svc| svc.as_str() == s)
-            .ok_or_else(|| format!("unknown service '{s}'"))
+            .ok_or_else(|| UnknownService(s.to_string()))
     }
 }

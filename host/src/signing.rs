@@ -16,11 +16,6 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;
 
-use crate::bindings::base::switchyard::types::types::{ErrorKind, Timestamp};
-use crate::bindings::signing::switchyard::adapter::signing::{Host, SignedUrl};
-use crate::native::error;
-use crate::state::CallState;
-
 /// The longest a signed URL may live: 7 days.
 pub const MAX_EXPIRY_S: u32 = 7 * 24 * 3600;
 
@@ -175,48 +170,12 @@ impl Signer {
     }
 }
 
-fn unix_now() -> u64 {
+/// Seconds since the Unix epoch, now.
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-impl Host for CallState {
-    fn sign_url(
-        &mut self,
-        method: String,
-        resource: String,
-        expires_in_s: u32,
-    ) -> Result<SignedUrl, crate::bindings::base::switchyard::types::types::Error> {
-        let bad = |m: String| Err(error(ErrorKind::InvalidInput, m));
-        if method != "GET" && method != "PUT" {
-            return bad(format!("method must be GET or PUT, not {method:?}"));
-        }
-        if expires_in_s == 0 || expires_in_s > MAX_EXPIRY_S {
-            return bad(format!(
-                "expires-in-s must be 1 to {MAX_EXPIRY_S} (7 days), not {expires_in_s}"
-            ));
-        }
-        if resource.is_empty() || resource.len() > 2048 {
-            return bad("resource must be 1 to 2048 bytes".into());
-        }
-        let expires = unix_now() + u64::from(expires_in_s);
-        let url = self.signer.sign(
-            &self.who.tenant,
-            &self.who.service,
-            &method,
-            &resource,
-            expires,
-        );
-        Ok(SignedUrl {
-            url,
-            expires_at: Timestamp {
-                seconds: expires,
-                nanoseconds: 0,
-            },
-        })
-    }
 }
 
 #[cfg(test)]

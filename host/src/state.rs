@@ -1,27 +1,53 @@
-//! The data of one call's store, and the host side of the adapter imports (log, config, buffer).
+//! The data of one call's store: what the call owns, and what its generation grants it.
 //!
-//! Every call gets a fresh store and instance (see `runtime`), so this state lives exactly as
-//! long as the call: the WASI context grants nothing (no files, env, sockets or stdio), the
-//! HTTP hooks carry the binding's outbound rules, and the buffer lease returns unacked items
-//! when the store is dropped, whatever ended the call.
+//! Every call gets a fresh store and instance (see `runtime::call`), so [`CallState`] lives
+//! exactly as long as the call: the WASI context grants nothing (no env, sockets or stdio;
+//! the binding's `files` directory when it has one), the HTTP hooks carry the binding's
+//! outbound rules, and the buffer lease returns unacked items when the store is dropped,
+//! whatever ended the call. Everything shared by the generation's calls sits behind one
+//! `Arc<`[`Grants`]`>`.
+//!
+//! Each host import reaches the store through a view (see `imports` and `native`); the
+//! methods here hand those views out, and `runtime::engine` links them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::base::switchyard::adapter::{buffer, config, log};
-use crate::bindings::base::switchyard::types::types;
-use crate::bindings::monitoring::switchyard::monitoring::types::MetricKind;
-use crate::buffer::{BufferFull, Lease};
+use crate::buffer::Lease;
+use crate::identity::CallIdentity;
+use crate::imports::buffer::BufferView;
+use crate::imports::config::ConfigView;
+use crate::imports::log::LogView;
+use crate::imports::signing::SigningView;
 use crate::limits::MemoryLimiter;
-use crate::log_limit::Admit;
-use crate::outbound::{CallIdentity, OutboundPolicy};
+use crate::log_limit::LogLimiter;
+use crate::metrics::Registry;
+use crate::native::logging::LoggingView;
+use crate::native::messaging::MessagingView;
+use crate::native::monitoring::MonitoringView;
+use crate::native::search::SearchView;
+use crate::native::Grant;
+use crate::outbound::OutboundPolicy;
+use crate::signing::Signer;
 
-/// The most bytes of one guest log message kept; the rest is cut.
-const MAX_LOG_MESSAGE: usize = 8 * 1024;
+/// What a generation grants every one of its calls: shared and read-only.
+pub struct Grants {
+    /// The binding's `config` table.
+    pub config: BTreeMap<String, String>,
+    /// The host-native backends the binding reaches (none for ordinary adapters).
+    pub native: Grant,
+    /// The generation's rate limit on guest log lines.
+    pub log_limit: LogLimiter,
+    /// Signs server URLs (`switchyard:adapter/signing`).
+    pub signer: Arc<Signer>,
+    /// The host's own metrics.
+    pub metrics: Arc<Registry>,
+}
 
 /// The data of a store: one call of one binding.
 pub struct CallState {
@@ -29,18 +55,12 @@ pub struct CallState {
     pub(crate) http: WasiHttpCtx,
     pub(crate) table: ResourceTable,
     pub(crate) hooks: OutboundPolicy,
-    pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) lease: Lease,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) who: CallIdentity,
-    /// The host-native backends the binding grants (none for ordinary adapters).
-    pub(crate) native: crate::native::Grant,
-    /// Signs server URLs for the adapter (`switchyard:adapter/signing`).
-    pub(crate) signer: Arc<crate::signing::Signer>,
-    /// The binding's rate limit on guest log lines.
-    pub(crate) log_limit: Arc<crate::log_limit::LogLimiter>,
     /// When the call's deadline passes (host waits end before it).
-    pub(crate) deadline: std::time::Instant,
+    pub(crate) deadline: Instant,
+    pub(crate) grants: Arc<Grants>,
 }
 
 impl WasiView for CallState {
@@ -62,135 +82,64 @@ impl WasiHttpView for CallState {
     }
 }
 
-impl types::Host for CallState {}
-
-impl crate::bindings::messaging::switchyard::messaging::types::Host for CallState {}
-
-impl crate::bindings::storage::switchyard::storage::types::Host for CallState {}
-
-impl crate::bindings::logging::switchyard::logging::types::Host for CallState {}
-
-impl crate::bindings::monitoring::switchyard::monitoring::types::Host for CallState {}
-
-impl crate::bindings::search::switchyard::search::types::Host for CallState {}
-
-impl log::Host for CallState {
-    fn write(&mut self, level: log::Level, message: String, fields: Vec<(String, String)>) {
-        let w = &self.who;
-        match self.log_limit.admit() {
-            Admit::Write => {}
-            Admit::Drop => {
-                self.hooks.metrics().record_host(
-                    "switchyard_dropped_logs_total",
-                    MetricKind::Counter,
-                    1.0,
-                    &[
-                        ("tenant", &w.tenant),
-                        ("service", &w.service),
-                        ("adapter", &w.adapter),
-                    ],
-                );
-                return;
-            }
-            Admit::WriteAfterDropping(n) => tracing::warn!(
-                target: "switchyard::guest",
-                tenant = %w.tenant, service = %w.service, adapter = %w.adapter,
-                call_id = w.call_id, dropped = n,
-                "the adapter logs faster than its limit (limits.log_rate, limits.log_burst): \
-                 {n} lines dropped"
-            ),
-        }
-        let mut message = message;
-        if message.len() > MAX_LOG_MESSAGE {
-            let mut cut = MAX_LOG_MESSAGE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-            message.push_str("…[cut]");
-        }
-        let fields = FieldList(&fields);
-        macro_rules! emit {
-            ($lvl:expr) => {
-                tracing::event!(
-                    target: "switchyard::guest", $lvl,
-                    tenant = %w.tenant, service = %w.service, adapter = %w.adapter,
-                    call_id = w.call_id, fields = %fields, "{message}"
-                )
-            };
-        }
-        match level {
-            log::Level::Trace => emit!(tracing::Level::TRACE),
-            log::Level::Debug => emit!(tracing::Level::DEBUG),
-            log::Level::Info => emit!(tracing::Level::INFO),
-            log::Level::Warn => emit!(tracing::Level::WARN),
-            log::Level::Error => emit!(tracing::Level::ERROR),
-        }
-    }
-}
-
-/// Guest log fields shown as `k=v k=v`.
-struct FieldList<'a>(&'a [(String, String)]);
-
-impl std::fmt::Display for FieldList<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (k, v)) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            write!(f, "{k}={v:?}")?;
-        }
-        Ok(())
-    }
-}
-
-impl config::Host for CallState {
-    fn get(&mut self, key: String) -> Option<String> {
-        self.config.get(&key).cloned()
-    }
-
-    fn all(&mut self) -> Vec<(String, String)> {
-        self.config
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-}
-
-impl buffer::Host for CallState {
-    fn push(&mut self, item: Vec<u8>) -> Result<buffer::BufferStats, types::Error> {
-        match self.lease.buffer().push(item) {
-            Ok(s) => Ok(wit_stats(s)),
-            Err(full) => Err(types::Error {
-                kind: types::ErrorKind::TooLarge,
-                retryable: true,
-                message: full.to_string(),
-                provider_code: None,
-                provider_message: None,
-                retry_after_ms: Some(match full {
-                    BufferFull::Items(_) | BufferFull::Bytes(_) => 1000,
-                }),
-            }),
+impl CallState {
+    /// `switchyard:adapter/log`.
+    pub(crate) fn log(&mut self) -> LogView<'_> {
+        LogView {
+            who: &self.who,
+            limit: &self.grants.log_limit,
+            metrics: &self.grants.metrics,
         }
     }
 
-    fn stats(&mut self) -> buffer::BufferStats {
-        wit_stats(self.lease.buffer().stats())
+    /// `switchyard:adapter/config`.
+    pub(crate) fn config(&mut self) -> ConfigView<'_> {
+        ConfigView {
+            config: &self.grants.config,
+        }
     }
 
-    fn take(&mut self, max: u32) -> Vec<Vec<u8>> {
-        self.lease.buffer().take(self.lease.call(), max)
+    /// `switchyard:adapter/buffer`.
+    pub(crate) fn buffer(&mut self) -> BufferView<'_> {
+        BufferView { lease: &self.lease }
     }
 
-    fn ack(&mut self) {
-        self.lease.buffer().ack(self.lease.call());
+    /// `switchyard:adapter/signing`.
+    pub(crate) fn signing(&mut self) -> SigningView<'_> {
+        SigningView {
+            signer: &self.grants.signer,
+            who: &self.who,
+        }
     }
-}
 
-fn wit_stats(s: crate::buffer::BufferStats) -> buffer::BufferStats {
-    buffer::BufferStats {
-        pending: s.pending,
-        oldest_age_ms: s.oldest_age_ms,
-        in_flight: s.in_flight,
+    /// `switchyard:logging/logging`, for bridges.
+    pub(crate) fn logging(&mut self) -> LoggingView<'_> {
+        LoggingView {
+            log: self.grants.native.logging.as_ref(),
+            tenant: &self.who.tenant,
+        }
+    }
+
+    /// `switchyard:messaging/messaging`, for bridges.
+    pub(crate) fn messaging(&mut self) -> MessagingView<'_> {
+        MessagingView {
+            broker: self.grants.native.messaging.as_ref(),
+            deadline: self.deadline,
+        }
+    }
+
+    /// `switchyard:monitoring/monitoring`, for bridges.
+    pub(crate) fn monitoring(&mut self) -> MonitoringView<'_> {
+        MonitoringView {
+            monitor: self.grants.native.monitoring.as_ref(),
+            tenant: &self.who.tenant,
+        }
+    }
+
+    /// `switchyard:search/search`, for bridges.
+    pub(crate) fn search(&mut self) -> SearchView<'_> {
+        SearchView {
+            engine: self.grants.native.search.as_ref(),
+        }
     }
 }

@@ -10,8 +10,8 @@ mod tour;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use switchyard_host::{FileConfig, Runtime};
-use switchyard_server::{serve, ServeOptions};
+use switchyard_host::Runtime;
+use switchyard_server::{serve, ServeOptions, ServerSettings};
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -33,9 +33,9 @@ async fn run(ports: mocks::Ports) -> anyhow::Result<()> {
         "provider mocks listening (PostHog's GET /_mock/events shows what it received)"
     );
 
-    let file = FileConfig::load(&config)?;
+    let settings = ServerSettings::load(&config)?;
     let runtime = Runtime::builder().config_file(&config)?.build().await?;
-    let listen = file.server.listen.clone();
+    let listen = settings.listen.clone();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
@@ -45,7 +45,7 @@ async fn run(ports: mocks::Ports) -> anyhow::Result<()> {
          mocks) and initech (hot-swapped to Twilio in a moment)"
     );
     let opts = ServeOptions {
-        admin_token: file.server.resolve_admin_token()?,
+        admin_token: settings.admin_token.clone(),
         config_path: Some(config),
     };
     let tour_runtime = runtime.clone();

@@ -5,8 +5,8 @@
 
 use std::io::IsTerminal;
 
+use crate::config::{ColorChoice, LogFormat, LoggingOptions};
 use switchyard_host::config::expand_env;
-use switchyard_host::{ColorChoice, LogFormat, LoggingOptions};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -39,14 +39,16 @@ pub fn init(options: &LoggingOptions) -> Result<LogGuard, ServerError> {
     let sentry = match &options.sentry_dsn {
         None => None,
         Some(dsn) => {
-            let dsn = expand_env(dsn, "logging.sentry_dsn").map_err(bad)?;
+            let dsn = expand_env(dsn, "logging.sentry_dsn").map_err(|e| bad(e.to_string()))?;
             let dsn: sentry::types::Dsn = dsn
                 .parse()
                 .map_err(|e| bad(format!("logging.sentry_dsn is not a valid Sentry DSN: {e}")))?;
             let environment = options
                 .sentry_environment
                 .as_deref()
-                .map(|e| expand_env(e, "logging.sentry_environment").map_err(bad))
+                .map(|e| {
+                    expand_env(e, "logging.sentry_environment").map_err(|e| bad(e.to_string()))
+                })
                 .transpose()?;
             let mut client = sentry::ClientOptions::default();
             client.dsn = Some(dsn);

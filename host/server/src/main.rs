@@ -171,8 +171,12 @@ async fn cmd_serve(
 ) -> anyhow::Result<ExitCode> {
     let mut settings = ServerSettings::load(config)?;
     match log_format {
-        Some(LogFormat::Console) => settings.logging.format = switchyard_host::LogFormat::Console,
-        Some(LogFormat::Json) => settings.logging.format = switchyard_host::LogFormat::Json,
+        Some(LogFormat::Console) => {
+            settings.logging.format = switchyard_server::config::LogFormat::Console
+        }
+        Some(LogFormat::Json) => {
+            settings.logging.format = switchyard_server::config::LogFormat::Json
+        }
         None => {}
     }
     let _logs = switchyard_server::logs::init(&settings.logging)?;

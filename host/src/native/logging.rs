@@ -7,20 +7,20 @@
 //! [`KEEP_RECORDS`] entries.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::{HasData, Linker};
 
 use serde_json::{Map, Value};
 
 use crate::bindings::base::switchyard::types::types::{
-    self, ErrorKind, HealthStatus, PageInfo, PageRequest, Timestamp,
+    self, ErrorKind, HealthStatus, PageInfo, PageRequest,
 };
 use crate::bindings::logging::switchyard::logging::types::{
-    Entry, ErrorInfo, Level, LogPage, LogQuery, LogRecord, LoggerInfo,
+    self as logging_types, Entry, ErrorInfo, Level, LogPage, LogQuery, LogRecord, LoggerInfo,
 };
-use crate::bindings::logging_bridge::switchyard::logging::logging::Host;
-use crate::native::error;
-use crate::state::CallState;
+use crate::bindings::logging_bridge::switchyard::logging::logging::{self, Host};
+use crate::contract::{error, no_backend, now};
 
 type WitError = types::Error;
 
@@ -74,18 +74,19 @@ impl TenantLog {
 }
 
 /// Parses a level name (`debug` ... `fatal`).
-pub fn parse_level(s: &str) -> Result<Level, String> {
+/// A `min_level` that names no level.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("min_level must be debug, info, warn, error or fatal, not {0:?}")]
+pub struct UnknownLevel(pub String);
+
+pub fn parse_level(s: &str) -> Result<Level, UnknownLevel> {
     Ok(match s {
         "debug" => Level::Debug,
         "info" => Level::Info,
         "warn" => Level::Warn,
         "error" => Level::Error,
         "fatal" => Level::Fatal,
-        other => {
-            return Err(format!(
-                "min_level must be debug, info, warn, error or fatal, not {other:?}"
-            ))
-        }
+        other => return Err(UnknownLevel(other.to_string())),
     })
 }
 
@@ -132,16 +133,6 @@ fn object(what: &str, text: &str) -> Result<Map<String, Value>, WitError> {
             }
         ))),
         Err(e) => Err(invalid(format!("{what} is not valid JSON: {e}"))),
-    }
-}
-
-fn now() -> Timestamp {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp {
-        seconds: d.as_secs(),
-        nanoseconds: d.subsec_nanos(),
     }
 }
 
@@ -246,18 +237,40 @@ impl std::fmt::Display for ErrorChain<'_> {
     }
 }
 
-impl CallState {
-    fn tenant_log(&self) -> Result<std::sync::Arc<TenantLog>, WitError> {
-        self.native.logging.clone().ok_or_else(|| {
-            error(
-                ErrorKind::Denied,
-                "this binding has no host logging backend (set `backend` in its configuration)",
-            )
-        })
+/// What one call may reach of the logging backend: the tenant's log, when the binding has a
+/// backend.
+pub struct LoggingView<'a> {
+    /// The tenant's log; `None` when the binding names no backend.
+    pub log: Option<&'a Arc<TenantLog>>,
+    /// The tenant, on every entry.
+    pub tenant: &'a str,
+}
+
+/// The [`HasData`] marker linking [`LoggingView`].
+pub struct Logging;
+
+impl HasData for Logging {
+    type Data<'a> = LoggingView<'a>;
+}
+
+/// Links `switchyard:logging/logging` and its types, reached through `view`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> LoggingView<'_>,
+) -> wasmtime::Result<()> {
+    logging_types::add_to_linker::<T, Logging>(linker, view)?;
+    logging::add_to_linker::<T, Logging>(linker, view)
+}
+
+impl logging_types::Host for LoggingView<'_> {}
+
+impl<'a> LoggingView<'a> {
+    fn tenant_log(&self) -> Result<&'a TenantLog, WitError> {
+        self.log.map(|l| &**l).ok_or_else(|| no_backend("logging"))
     }
 }
 
-impl Host for CallState {
+impl Host for LoggingView<'_> {
     async fn create_logger(
         &mut self,
         name: String,
@@ -316,7 +329,7 @@ impl Host for CallState {
         let log = self.tenant_log()?;
         let mut state = log.lock();
         known_logger(&state, logger.as_deref())?;
-        Ok(state.emit(&self.who.tenant, logger.as_deref(), &entry, fields))
+        Ok(state.emit(self.tenant, logger.as_deref(), &entry, fields))
     }
 
     async fn log_many(
@@ -343,7 +356,7 @@ impl Host for CallState {
         known_logger(&state, logger.as_deref())?;
         let mut logged = 0;
         for (entry, fields) in entries.iter().zip(checked) {
-            if state.emit(&self.who.tenant, logger.as_deref(), entry, fields) {
+            if state.emit(self.tenant, logger.as_deref(), entry, fields) {
                 logged += 1;
             }
         }

@@ -7,7 +7,7 @@
 //! Every operation first moves what is due: delayed messages whose time came become ready,
 //! and deliveries whose visibility timeout passed become ready again (or dead, after
 //! `max-attempts`). Nothing leaves the broker except by `ack`, `purge` or `delete-queue`.
-//! Inputs are checked by the caller (`super::check`).
+//! Inputs are checked by the caller (`super::view`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -15,9 +15,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
 
-use super::{dead_letter_of, delivery_of, stale, unknown, Message, Options};
-use super::{Delivery, ErrorKind, NackOutcome, Outgoing, QueueInfo, WitError};
-use crate::native::error;
+use crate::bindings::base::switchyard::types::types::ErrorKind;
+use crate::bindings::messaging::switchyard::messaging::types::{
+    DeadLetter, Delivery, NackOutcome, Outgoing, QueueInfo,
+};
+use crate::contract::error;
+
+use super::message::{
+    dead_letter_of, delivery_of, stale, unknown, Dead, Message, Options, WitError,
+};
 
 /// The most bytes of message bodies and headers one tenant's broker holds.
 pub const MAX_BYTES: usize = 256 * 1024 * 1024;
@@ -51,12 +57,6 @@ struct Queue {
 struct Leased {
     message: Message,
     until_ms: u64,
-}
-
-pub(super) struct Dead {
-    pub message: Message,
-    pub last_error: String,
-    pub dead_at: SystemTime,
 }
 
 impl Queue {
@@ -378,7 +378,7 @@ impl MemoryBroker {
         queue: &str,
         offset: usize,
         limit: usize,
-    ) -> Result<(Vec<super::DeadLetter>, usize), WitError> {
+    ) -> Result<(Vec<DeadLetter>, usize), WitError> {
         let now = self.now_ms();
         let mut state = self.lock();
         let State { queues, seq, .. } = &mut *state;

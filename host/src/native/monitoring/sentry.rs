@@ -1,8 +1,8 @@
 //! Sends a monitoring binding's captured errors and finished traces to Sentry, through the
 //! official `sentry` client, when the binding's configuration names a DSN.
 //!
-//! The host-native monitoring ([`super::monitoring`]) keeps everything in memory as without
-//! Sentry; a [`Forwarder`] held by the tenant's [`TenantMonitor`] sends a copy.
+//! The host-native monitoring (`super::tenant`) keeps everything in memory as without
+//! Sentry; a [`Forwarder`] held by the tenant's monitor sends a copy.
 //!
 //! # Configuration (a monitoring binding with `backend = "memory"`)
 //!
@@ -81,7 +81,6 @@ use crate::bindings::base::switchyard::types::types::Timestamp;
 use crate::bindings::monitoring::switchyard::monitoring::types::{
     Breadcrumb, CapturedError, Severity, SpanInfo, SpanStatus, User,
 };
-use crate::native::monitoring::TenantMonitor;
 
 /// The configuration key of the DSN.
 pub const DSN_KEY: &str = "sentry_dsn";
@@ -183,25 +182,6 @@ impl Settings {
             environment,
             release,
         }))
-    }
-}
-
-/// Applies a grant's Sentry settings to the tenant's monitor: keeps its forwarder when the
-/// settings are the same, replaces it when they differ, removes it when there are none. A
-/// forwarder that goes is flushed and shut down in the background (see [`Forwarder`]).
-pub(crate) fn configure(monitor: &TenantMonitor, tenant: &str, settings: Option<Settings>) {
-    let current = monitor.sentry();
-    match (current, settings) {
-        (Some(current), Some(wanted)) if current.settings == wanted => {}
-        (_, Some(wanted)) => {
-            tracing::info!(%tenant, sentry = ?wanted, "monitoring sends errors and traces to Sentry");
-            monitor.set_sentry(Some(Arc::new(Forwarder::new(tenant, wanted))));
-        }
-        (Some(_), None) => {
-            tracing::info!(%tenant, "monitoring stops sending to Sentry");
-            monitor.set_sentry(None);
-        }
-        (None, None) => {}
     }
 }
 

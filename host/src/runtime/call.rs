@@ -1,0 +1,184 @@
+//! The call path: one call of a binding, in a fresh store and instance, within the binding's
+//! deadline and memory cap, its outcome classified (ok, deadline, memory, trap), logged in the
+//! call's span and counted in the host's metrics.
+//!
+//! Every call instantiates the binding's component afresh in its own store (with the pooling
+//! allocator this costs tens of microseconds) and drops it afterwards. A store runs one call
+//! at a time and is unusable after a trap, so a fresh instance per call gives concurrency,
+//! isolation between calls and tenants, and a clean slate after a trap for free; state that
+//! must outlive a call lives in the host-held buffer (see `buffer`).
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tracing::Instrument;
+use wasmtime::component::{Instance, ResourceTable};
+use wasmtime::{Store, Trap};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wasmtime_wasi_http::WasiHttpCtx;
+
+use crate::binding::{Binding, InFlight};
+use crate::buffer::Lease;
+use crate::config::FILES_GUEST_PATH;
+use crate::error::{Error, Result};
+use crate::identity::CallIdentity;
+use crate::limits::MemoryLimiter;
+use crate::metrics::Kind;
+use crate::outbound::OutboundPolicy;
+use crate::state::CallState;
+
+use super::handle::Runtime;
+
+impl Runtime {
+    /// Calls into the current component of (tenant, service).
+    pub(crate) async fn call<R>(
+        &self,
+        binding: &Binding,
+        function: &str,
+        f: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        if self.inner.stopping.load(Ordering::SeqCst) {
+            return Err(Error::ShuttingDown);
+        }
+        let hold = binding.enter();
+        self.call_in(binding, &hold, function, f).await
+    }
+
+    pub(super) async fn call_in<R>(
+        &self,
+        binding: &Binding,
+        hold: &InFlight,
+        function: &str,
+        f: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        let generation = &hold.0;
+        let call_id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
+        let who = CallIdentity {
+            tenant: binding.tenant.clone(),
+            service: binding.service.as_str().into(),
+            adapter: generation.adapter.clone(),
+            call_id,
+        };
+        let span = tracing::info_span!(
+            "adapter_call",
+            tenant = %who.tenant, service = %who.service, adapter = %who.adapter,
+            call_id, function, digest = %&generation.loaded.digest[..12],
+        );
+        let limits = generation.limits;
+        let mut wasi = WasiCtxBuilder::new();
+        if let Some(dir) = &generation.files {
+            wasi.preopened_dir(dir, FILES_GUEST_PATH, FsPerms::ReadWrite)
+                .map_err(|e| Error::Config {
+                    origin: format!("binding {}/{}", binding.tenant, binding.service),
+                    message: format!("files: cannot open {}: {e}", dir.display()),
+                })?;
+        }
+        let wasi = wasi.build();
+        let mut store = Store::new(
+            &self.inner.engine,
+            CallState {
+                wasi,
+                http: WasiHttpCtx::new(),
+                table: ResourceTable::new(),
+                hooks: OutboundPolicy::new(
+                    generation.rules.clone(),
+                    generation.forbidden.clone(),
+                    who.clone(),
+                    self.inner.metrics.clone(),
+                ),
+                lease: Lease::new(generation.buffer.clone(), call_id),
+                limiter: MemoryLimiter::new(limits.memory_bytes()),
+                who,
+                deadline: Instant::now() + limits.deadline(),
+                grants: generation.grants.clone(),
+            },
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(limits.deadline_ticks());
+        store.epoch_deadline_trap();
+        let pre = &generation.loaded.pre;
+        let run = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            f(&mut store, &instance).await
+        };
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(limits.deadline(), run)
+            .instrument(span.clone())
+            .await;
+        let _entered = span.enter();
+        // A trap is the adapter's bug: an error. A deadline or the memory cap is a limit
+        // doing its job: a warning.
+        let fail = |kind: &str| {
+            if kind == "trap" {
+                tracing::error!(outcome = kind, "adapter call failed");
+            } else {
+                tracing::warn!(outcome = kind, "adapter call failed");
+            }
+        };
+        let result = match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Err(_elapsed) => {
+                fail("deadline");
+                Err(Error::Deadline {
+                    tenant: binding.tenant.to_string(),
+                    service: binding.service.to_string(),
+                    function: function.into(),
+                    deadline: limits.deadline(),
+                })
+            }
+            Ok(Err(e)) => {
+                let (tenant, service, function) = (
+                    binding.tenant.to_string(),
+                    binding.service.to_string(),
+                    function.to_string(),
+                );
+                if store.data().limiter.hit() {
+                    fail("memory");
+                    Err(Error::MemoryLimit {
+                        tenant,
+                        service,
+                        function,
+                        cap_bytes: store.data().limiter.cap(),
+                    })
+                } else if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                    fail("deadline");
+                    Err(Error::Deadline {
+                        tenant,
+                        service,
+                        function,
+                        deadline: limits.deadline(),
+                    })
+                } else {
+                    fail("trap");
+                    Err(Error::Trap {
+                        tenant,
+                        service,
+                        function,
+                        message: format!("{:#}", e.root_cause()),
+                    })
+                }
+            }
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(Error::Deadline { .. }) => "deadline",
+            Err(Error::MemoryLimit { .. }) => "memory",
+            Err(_) => "trap",
+        };
+        let labels = [
+            ("tenant", &*binding.tenant),
+            ("service", binding.service.as_str()),
+            ("adapter", &*generation.adapter),
+        ];
+        let metrics = &self.inner.metrics;
+        let with_outcome = [labels[0], labels[1], labels[2], ("outcome", outcome)];
+        metrics.record_host("switchyard_calls_total", Kind::Counter, 1.0, &with_outcome);
+        metrics.record_host(
+            "switchyard_call_duration_seconds",
+            Kind::Histogram,
+            started.elapsed().as_secs_f64(),
+            &labels,
+        );
+        result
+    }
+}

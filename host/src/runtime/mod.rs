@@ -1,0 +1,29 @@
+//! The runtime: one wasmtime engine, the bindings of every tenant, and the call path.
+//!
+//! One `impl Runtime` per concern, each in its own file:
+//! - [`handle`]: the [`Runtime`] handle, what it shares, looking bindings up, metrics, signing.
+//! - [`builder`]: [`RuntimeBuilder`].
+//! - [`engine`]: the engine and the linker (every host import, through its view).
+//! - [`load`]: compiling, linking and checking a component; granting a generation.
+//! - [`call`]: one call, its limits and its outcome.
+//! - [`invoke`]: calls by name with JSON, and the health report.
+//! - [`lifecycle`]: background tasks, ticks, drains and the file watcher.
+//! - [`changes`]: add, swap, rebind, remove, reload, shutdown.
+//! - [`reports`]: what those answer.
+
+mod builder;
+mod call;
+mod changes;
+mod engine;
+mod handle;
+mod invoke;
+mod lifecycle;
+mod load;
+mod reports;
+
+pub use builder::RuntimeBuilder;
+pub use handle::{Runtime, DEFAULT_PUBLIC_URL};
+pub use load::ImportError;
+pub use reports::{
+    BindingHealth, BindingInfo, ReloadReport, ShutdownReport, SwapReport, Undelivered,
+};
