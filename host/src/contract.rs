@@ -3,6 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use switchyard_rules::{Kind, RuleError};
+
 use crate::bindings::base::switchyard::types::types::{Error, ErrorKind, Timestamp};
 
 /// An error of the shared contract type; retryable when its kind is (unavailable,
@@ -47,4 +49,15 @@ pub fn timestamp(t: SystemTime) -> Timestamp {
         seconds: d.as_secs(),
         nanoseconds: d.subsec_nanos(),
     }
+}
+
+/// A broken contract rule (see `switchyard_rules`) as the contract's error: never retryable.
+pub fn rule_error(e: RuleError) -> Error {
+    let kind = match e.kind {
+        Kind::InvalidInput => ErrorKind::InvalidInput,
+        Kind::TooLarge => ErrorKind::TooLarge,
+    };
+    let mut out = error(kind, e.message);
+    out.retryable = false;
+    out
 }

@@ -9,6 +9,7 @@
 //! contracts' `json` fields (event properties...) are strings in WIT.
 
 use serde_json::{Map, Number, Value};
+use switchyard_rules::RuleError;
 use wasmtime::component::types::Type;
 use wasmtime::component::Val;
 
@@ -54,6 +55,15 @@ fn lookup<'a>(obj: &'a Map<String, Value>, wit_name: &str) -> Option<&'a Value> 
         .or_else(|| obj.get(&wit_name.replace('-', "_")))
 }
 
+/// Parses `text` as a JSON object; the error (the contract's rule) names `at`.
+pub fn parse_object(at: &str, text: &str) -> Result<Map<String, Value>, RuleError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(other) => Err(switchyard_rules::not_object(at, json_kind(&other))),
+        Err(e) => Err(switchyard_rules::not_json(at, &e)),
+    }
+}
+
 /// The contract's `error` record, decoded from its WIT value.
 pub fn decode_error(v: &Val) -> Result<ProviderError, BadJson> {
     let json = to_json(v);
@@ -76,7 +86,7 @@ pub fn from_json(ty: &Type, v: &Value, at: &str) -> Result<Val, BadJson> {
 }
 
 fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
-    let want = |what: &str| format!("'{at}' must be {what}, got {}", kind(v));
+    let want = |what: &str| format!("'{at}' must be {what}, got {}", json_kind(v));
     let int = |lo: i128, hi: i128| -> Result<i128, String> {
         let n = v
             .as_i64()
@@ -307,7 +317,8 @@ pub fn to_json(v: &Val) -> Value {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, for messages (`a string`, `an array`...).
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

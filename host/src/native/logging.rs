@@ -20,7 +20,7 @@ use crate::bindings::logging::switchyard::logging::types::{
     self as logging_types, Entry, ErrorInfo, Level, LogPage, LogQuery, LogRecord, LoggerInfo,
 };
 use crate::bindings::logging_bridge::switchyard::logging::logging::{self, Host};
-use crate::contract::{error, no_backend, now};
+use crate::contract::{error, no_backend, now, rule_error};
 
 type WitError = types::Error;
 
@@ -119,21 +119,7 @@ fn object(what: &str, text: &str) -> Result<Map<String, Value>, WitError> {
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(invalid(format!(
-            "{what} must be a JSON object, not {}",
-            match other {
-                Value::Null => "null",
-                Value::Bool(_) => "a boolean",
-                Value::Number(_) => "a number",
-                Value::String(_) => "a string",
-                Value::Array(_) => "an array",
-                Value::Object(_) => "an object",
-            }
-        ))),
-        Err(e) => Err(invalid(format!("{what} is not valid JSON: {e}"))),
-    }
+    crate::json::parse_object(what, text).map_err(rule_error)
 }
 
 /// Checks an entry and parses its fields; `at` names it in errors.

@@ -29,7 +29,7 @@ pub(super) const TOKENIZER: &str = "switchyard";
 /// The longest word indexed, in bytes; longer ones are skipped.
 const MAX_WORD: usize = 64;
 /// The longest text value kept for facets, filters and sorting, in bytes.
-pub const MAX_KEYWORD: usize = 1024;
+pub use switchyard_rules::search::MAX_KEYWORD;
 
 /// An index's settings as kept on disk.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
