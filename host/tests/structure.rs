@@ -179,7 +179,7 @@ fn resolve(
         "super" => from.to_vec(),
         _ => from.to_vec(),
     };
-    let mut rest = &path[..];
+    let mut rest = path;
     match path[0].as_str() {
         "crate" | "self" => rest = &path[1..],
         "super" => {

@@ -75,10 +75,10 @@ impl Runtime {
         {
             return Err(Error::ShuttingDown);
         }
-        let (index, results) = (signature.index.clone(), signature.results);
+        let (index, results) = (signature.index, signature.results);
         let outcome = self
             .call_in(&binding, &hold, function, async |store, instance| {
-                let func = instance.get_func(&mut *store, &index).ok_or_else(|| {
+                let func = instance.get_func(&mut *store, index).ok_or_else(|| {
                     wasmtime::Error::msg(format!("the component exports no {function}"))
                 })?;
                 let mut out = vec![Val::Bool(false); results];

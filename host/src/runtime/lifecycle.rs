@@ -182,7 +182,7 @@ impl Runtime {
             .loaded
             .signatures
             .lifecycle(matches!(which, Lifecycle::Drain))
-            .cloned();
+            .copied();
         let contract = |message: String| Error::Contract {
             tenant: binding.tenant.to_string(),
             service: binding.service.to_string(),

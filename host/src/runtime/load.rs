@@ -64,7 +64,6 @@ impl Runtime {
     }
 
     /// A generation of (tenant, service) serving `loaded` with `spec`, its host-native
-
     /// backends granted; refused when the component and the binding's `backend` do not fit.
     pub(super) fn generation(
         &self,

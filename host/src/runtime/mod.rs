@@ -2,7 +2,7 @@
 //!
 //! One `impl Runtime` per concern, each in its own file:
 //! - [`handle`]: the [`Runtime`] handle, what it shares, looking bindings up, metrics, signing.
-//! - [`builder`]: [`RuntimeBuilder`].
+//! - [`builder`]: the [`RuntimeBuilder`].
 //! - [`engine`]: the engine and the linker (every host import, through its view).
 //! - [`load`]: compiling, linking and checking a component; granting a generation.
 //! - [`call`]: one call, its limits and its outcome.
