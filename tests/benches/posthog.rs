@@ -27,6 +27,7 @@ use switchyard_host::{
     SecretSource, Service,
 };
 use switchyard_tests::mock::posthog::MockPostHog;
+use switchyard_tests::mock::shared::iso8601;
 
 const GROUP: &str = "posthog";
 const CALLERS: u64 = 16;
@@ -73,7 +74,7 @@ fn native_body() -> Value {
         0x8000 | ((seq >> 12) & 0x3fff),
         (seq.wrapping_mul(0x9e37_79b9_7f4a_7c15)) & 0xffff_ffff_ffff
     );
-    let timestamp = rfc3339_millis(now);
+    let timestamp = iso8601(millis);
     json!({
         "api_key": common::API_KEY,
         "batch": [{
@@ -94,29 +95,6 @@ fn native_body() -> Value {
         "sent_at": timestamp,
         "historical_migration": false,
     })
-}
-
-/// `2024-03-15T14:30:00.000Z` for a time since the Unix epoch.
-fn rfc3339_millis(since_epoch: Duration) -> String {
-    let secs = since_epoch.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Days to civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since_epoch.subsec_millis()
-    )
 }
 
 async fn native_send(client: &reqwest::Client, url: &str) {

@@ -6,7 +6,10 @@
 //! - `POST /admin/tenants/{tenant}/{service}/swap`: hot-swaps the component, from an
 //!   `application/wasm` upload (named by `?name=`, else `upload`) or from
 //!   `{"path": "/abs/file.wasm"}` on the server's disk.
-//! - `POST /admin/reload`: re-reads the configuration file the server was started with.
+//! - `POST /admin/reload`: re-reads the configuration file the server was started with:
+//!   tenants and bindings, and the gateway keys of `[server]` (the same as SIGHUP).
+//! - `GET /admin/keys`, `POST /admin/keys`, `DELETE /admin/keys/{id}`: the gateway keys
+//!   ([`crate::admin_keys`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,12 +20,14 @@ use hyper::Request;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use switchyard_host::{ComponentSource, Runtime, Service};
+use switchyard_host::{ComponentSource, Service};
 
+use crate::config::ServerSettings;
 use crate::error::ApiError;
 use crate::http::{
     detach, json_object, json_response, json_type, query_param, read_body, HttpResponse,
 };
+use crate::server::State;
 
 /// The largest component upload: 128 MiB.
 pub const MAX_UPLOAD_BYTES: usize = 128 * 1024 * 1024;
@@ -53,19 +58,15 @@ impl std::fmt::Debug for AdminToken {
 
 /// Checks the bearer token of a request.
 pub fn authorize(token: &AdminToken, headers: &http::HeaderMap) -> Result<(), ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::unauthorized(
-            "the admin API needs an Authorization: Bearer <token> header",
-        ));
+    let presented = match crate::http::bearer(headers) {
+        Ok(Some(presented)) => presented,
+        Ok(None) => {
+            return Err(ApiError::unauthorized(
+                "the admin API needs an Authorization: Bearer <token> header",
+            ))
+        }
+        Err(message) => return Err(ApiError::unauthorized(message)),
     };
-    let presented = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
-        })
-        .ok_or_else(|| ApiError::unauthorized("the Authorization header is not a bearer token"))?;
     if token.matches(presented) {
         Ok(())
     } else {
@@ -75,13 +76,14 @@ pub fn authorize(token: &AdminToken, headers: &http::HeaderMap) -> Result<(), Ap
 
 /// Handles an authorized request whose path starts with `/admin/`; `segments` excludes
 /// `admin`.
-pub async fn handle(
-    runtime: &Runtime,
-    config_path: Option<&Arc<PathBuf>>,
+pub(crate) async fn handle(
+    state: &Arc<State>,
     req: Request<Incoming>,
     segments: &[String],
 ) -> Result<HttpResponse, ApiError> {
+    let runtime = &state.runtime;
     match segments {
+        [k, rest @ ..] if k == "keys" => crate::admin_keys::handle(state, req, rest).await,
         [b] if b == "bindings" => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
                 return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
@@ -120,26 +122,68 @@ pub async fn handle(
             if req.method() != Method::POST {
                 return Err(ApiError::method_not_allowed(req.method(), "POST"));
             }
-            let Some(path) = config_path else {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "no_config",
-                    "the server was started without a configuration file; nothing to reload",
-                ));
-            };
-            let (rt, path) = (runtime.clone(), path.clone());
-            let report = detach(async move { rt.reload(&path).await }).await?;
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({
-                    "added": report.added,
-                    "replaced": report.replaced,
-                    "removed": report.removed,
-                    "unchanged": report.unchanged,
-                }),
-            ))
+            let state = state.clone();
+            // On its own task: a client that hangs up does not stop a reload half-way.
+            let report = tokio::spawn(async move { reload(&state).await })
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        format!("the reload's task failed: {e}"),
+                    )
+                })??;
+            Ok(json_response(StatusCode::OK, &report))
         }
         _ => Err(ApiError::not_found(req.uri().path())),
+    }
+}
+
+/// Re-reads the configuration file: the `[server]` section first (its keys; a section that
+/// does not load changes nothing), then tenants and bindings, then the keys. Answers
+/// `{"added", "replaced", "removed", "unchanged", "keys": {"added", "removed", "changed"}}`.
+pub(crate) async fn reload(state: &State) -> Result<serde_json::Value, ApiError> {
+    let Some(path) = state.config_path.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_config",
+            "the server was started without a configuration file; nothing to reload",
+        ));
+    };
+    let settings = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || ServerSettings::load(&path))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    format!("reading the configuration failed: {e}"),
+                )
+            })??
+    };
+    let runtime = state.runtime.clone();
+    let report = detach(async move { runtime.reload(&path).await }).await?;
+    let keys = state.keys.reload(settings.keys);
+    Ok(json!({
+        "added": report.added,
+        "replaced": report.replaced,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "keys": { "added": keys.added, "removed": keys.removed, "changed": keys.changed },
+    }))
+}
+
+/// [`reload`], logging its outcome (for SIGHUP); `why` names what asked for it.
+pub(crate) async fn reload_logged(state: &State, why: &'static str) {
+    match reload(state).await {
+        Ok(report) => tracing::info!(trigger = why, report = %report, "configuration reloaded"),
+        Err(err) => tracing::error!(
+            trigger = why,
+            code = err.code,
+            message = %err.message,
+            "reload failed; nothing changed"
+        ),
     }
 }
 
@@ -168,7 +212,7 @@ async fn component_source(req: Request<Incoming>) -> Result<ComponentSource, Api
                     "?name= must be 1 to 128 characters of letters, digits, '-', '_' and '.'",
                 ));
             }
-            let bytes = read_body(&parts.headers, body, MAX_UPLOAD_BYTES).await?;
+            let bytes = read_body(&parts, body, MAX_UPLOAD_BYTES).await?;
             if bytes.is_empty() {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -182,7 +226,7 @@ async fn component_source(req: Request<Incoming>) -> Result<ComponentSource, Api
             })
         }
         "application/json" => {
-            let body = read_body(&parts.headers, body, crate::gateway::MAX_BODY_BYTES).await?;
+            let body = read_body(&parts, body, crate::gateway::MAX_BODY_BYTES).await?;
             let value = json_object(&body)?;
             let path = match value.get("path") {
                 Some(serde_json::Value::String(p)) => PathBuf::from(p),

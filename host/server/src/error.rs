@@ -84,6 +84,12 @@ pub struct ApiError {
     pub allow: Option<&'static str>,
     /// Whether to send `WWW-Authenticate: Bearer` (a 401).
     pub challenge: bool,
+    /// Whether to close the connection after this answer (`Connection: close`): the request's
+    /// body was not read to its end (a body that timed out), or the connection is one of the
+    /// reserve's.
+    pub close: bool,
+    /// The `Retry-After` header, in seconds.
+    pub retry_after_s: Option<u32>,
 }
 
 impl ApiError {
@@ -96,6 +102,8 @@ impl ApiError {
             provider: None,
             allow: None,
             challenge: false,
+            close: false,
+            retry_after_s: None,
         }
     }
 
@@ -142,6 +150,37 @@ impl ApiError {
         }
     }
 
+    /// 403 `forbidden`: the credentials are valid but do not open this resource (a gateway
+    /// key of another tenant, or used outside its scope).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 408 `body_timeout`: the request body did not arrive in time; the connection is closed.
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        ApiError {
+            close: true,
+            ..Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} ms",
+                    limit.as_millis()
+                ),
+            )
+        }
+    }
+
+    /// 503 `overloaded`: a connection of the reserve asked for something else than the health,
+    /// metrics and admin routes; the connection is closed.
+    pub fn overloaded(message: impl Into<String>) -> Self {
+        ApiError {
+            close: true,
+            retry_after_s: Some(1),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", message)
+        }
+    }
+
     /// The JSON error body.
     pub fn body(&self) -> serde_json::Value {
         json!({
@@ -164,8 +203,18 @@ impl ApiError {
         if self.challenge {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"switchyard-admin\""),
+                HeaderValue::from_static("Bearer realm=\"switchyard\""),
             );
+        }
+        if self.close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if let Some(seconds) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -182,6 +231,28 @@ impl From<switchyard_host::Error> for ApiError {
             provider: err.provider().cloned().map(Box::new),
             allow: None,
             challenge: false,
+            close: false,
+            retry_after_s: None,
+        }
+    }
+}
+
+impl From<ServerError> for ApiError {
+    /// A `[server]` section that does not load (on reload) answers like the host's own
+    /// configuration errors: 500 `config_error`, naming the file and the key.
+    fn from(err: ServerError) -> Self {
+        match err {
+            ServerError::Host(host) => host.into(),
+            ServerError::Config { .. } => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "config_error",
+                err.to_string(),
+            ),
+            other => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                other.to_string(),
+            ),
         }
     }
 }

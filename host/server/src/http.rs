@@ -50,21 +50,44 @@ pub async fn detach<T: Send + 'static>(
     }
 }
 
+/// When a request's body must have arrived in full: set by the server on every request as
+/// it comes in (the end of its headers plus `[server] body_timeout_ms`), read by
+/// [`read_body`].
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline {
+    /// The instant the last byte must have arrived by.
+    pub at: tokio::time::Instant,
+    /// The configured limit, for the error message.
+    pub limit: std::time::Duration,
+}
+
 /// Reads a whole body of at most `limit` bytes; 413 past that (checked against
-/// `Content-Length` first, then while reading).
+/// `Content-Length` first, then while reading); 408 `body_timeout` (and the connection
+/// closed) when the request's [`BodyDeadline`] passes first, however the client trickles it.
 pub async fn read_body(
-    headers: &http::HeaderMap,
+    parts: &http::request::Parts,
     body: Incoming,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
-    let declared = headers
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::too_large(limit));
     }
-    match Limited::new(body, limit).collect().await {
+    // A deadline for the whole body rather than tower-http's `RequestBodyTimeout`: that one
+    // restarts its clock at every frame, so a client sending a byte every few seconds would
+    // hold the connection for hours.
+    let collect = Limited::new(body, limit).collect();
+    let collected = match parts.extensions.get::<BodyDeadline>() {
+        Some(deadline) => tokio::time::timeout_at(deadline.at, collect)
+            .await
+            .map_err(|_| ApiError::body_timeout(deadline.limit))?,
+        None => collect.await,
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(ApiError::too_large(limit)),
         Err(err) => Err(ApiError::new(
@@ -73,6 +96,24 @@ pub async fn read_body(
             format!("cannot read the request body: {err}"),
         )),
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header: `Ok(None)` without the header,
+/// `Err` with a message when the header is there but is not a bearer token.
+pub fn bearer(headers: &http::HeaderMap) -> Result<Option<&str>, &'static str> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            let token = rest.trim();
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+        })
+        .map(Some)
+        .ok_or("the Authorization header is not a bearer token")
 }
 
 /// Parses a body as a JSON object; an empty body is `{}`.
@@ -91,17 +132,8 @@ pub fn json_object(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     Ok(value)
 }
 
-/// The JSON type of a value, for messages.
-pub fn json_type(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
+/// The JSON type of a value, for messages (`null`, `a boolean`, ... `an object`).
+pub use switchyard_host::json::json_kind as json_type;
 
 /// The path's segments, percent-decoded; `None` when a segment is empty or does not decode
 /// to UTF-8 (such a path matches no route).
@@ -125,23 +157,19 @@ pub fn query_param(query: Option<&str>, key: &str) -> Option<String> {
     })
 }
 
-/// Decodes `%XX` escapes; `None` on a bad escape or bytes that are not UTF-8.
+/// Decodes `%XX` escapes; `None` on a bad escape (not `%` and two hex digits) or bytes that
+/// are not UTF-8.
 pub fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed = s.split('%').skip(1).all(|after| {
+        after
+            .get(..2)
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 #[cfg(test)]

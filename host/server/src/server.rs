@@ -1,42 +1,84 @@
-//! The HTTP/1.1 server: the accept loop, graceful shutdown, routing and request logging.
+//! The HTTP/1.1 server: the accept loops (the gateway's listener and, when configured, the
+//! admin listener), connection limits, graceful shutdown and reload on SIGHUP. Routing is in
+//! [`crate::router`].
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use http::{Method, StatusCode};
-use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use serde_json::json;
 use switchyard_host::{Runtime, ShutdownReport};
-use tokio::net::TcpListener;
-use tracing::Instrument;
+use tokio::net::{TcpListener, TcpStream};
 
-use crate::admin::{self, AdminToken};
-use crate::error::{ApiError, ServerError};
-use crate::gateway;
-use crate::http::{json_response, segments, HttpResponse};
+use crate::admin::AdminToken;
+use crate::auth::{KeySettings, KeyStore};
+use crate::config::ServerSettings;
+use crate::conn::{
+    self, Admission, ConnTracker, ConnectionLimits, ADMIN_MAX_CONNECTIONS, REFUSED_RESPONSE,
+    RESERVE_HEADER_TIMEOUT,
+};
+use crate::error::ServerError;
+use crate::metrics::ServerMetrics;
+use crate::router::{self, ConnInfo, Role};
 
 /// How long requests in flight get to finish once shutdown starts; after that their
 /// connections are closed. Calls already inside the runtime still finish (the runtime's
 /// shutdown waits for them), they just cannot answer.
 pub const GRACE_PERIOD: Duration = Duration::from_secs(30);
 
-/// How long a client may take to send a request's headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What [`serve`] needs besides the runtime.
-#[derive(Debug, Clone, Default)]
+/// What [`serve`] needs besides the runtime and the gateway's listener.
+#[derive(Debug, Default)]
 pub struct ServeOptions {
     /// The admin API's bearer token; `None` turns the admin API off (404).
     pub admin_token: Option<String>,
     /// The configuration file the runtime was built from, for `POST /admin/reload`.
     pub config_path: Option<PathBuf>,
+    /// Connection limits and timeouts of the gateway's listener.
+    pub limits: ConnectionLimits,
+    /// The gateway keys, and whether `/v1` requires one.
+    pub keys: KeySettings,
+    /// Whether `/metrics` and the detail of `/readyz` need the admin token.
+    pub protect_ops: bool,
+    /// A listener for `/healthz`, `/readyz`, `/metrics` and `/admin` alone (with its own
+    /// connection budget); those then leave the gateway's listener, but for `/healthz` and
+    /// `/readyz`.
+    pub admin_listener: Option<TcpListener>,
+    /// Re-read the configuration file on SIGHUP (Unix), as `POST /admin/reload` does.
+    pub reload_on_sighup: bool,
+}
+
+impl ServeOptions {
+    /// The options `settings` describe; `config_path` is the file they came from. The admin
+    /// listener is left to the caller to bind (`settings.admin_listen`).
+    pub fn from_settings(settings: &ServerSettings, config_path: Option<PathBuf>) -> Self {
+        ServeOptions {
+            admin_token: settings.admin_token.clone(),
+            config_path,
+            limits: settings.limits,
+            keys: settings.keys.clone(),
+            protect_ops: settings.protect_ops,
+            admin_listener: None,
+            reload_on_sighup: false,
+        }
+    }
+}
+
+/// What every request sees.
+pub(crate) struct State {
+    pub(crate) runtime: Runtime,
+    pub(crate) admin_token: Option<AdminToken>,
+    pub(crate) config_path: Option<Arc<PathBuf>>,
+    pub(crate) keys: KeyStore,
+    pub(crate) protect_ops: bool,
+    pub(crate) metrics: Arc<ServerMetrics>,
+    /// Whether an admin listener serves `/metrics` and `/admin` (then the gateway's does not).
+    pub(crate) split_admin: bool,
+    pub(crate) body_timeout: Duration,
 }
 
 impl std::fmt::Debug for State {
@@ -44,20 +86,24 @@ impl std::fmt::Debug for State {
         f.debug_struct("State")
             .field("admin", &self.admin_token.is_some())
             .field("config_path", &self.config_path)
-            .finish()
+            .field("keys_required", &self.keys.required())
+            .finish_non_exhaustive()
     }
 }
 
-/// What every request sees.
-struct State {
-    runtime: Runtime,
-    admin_token: Option<AdminToken>,
-    config_path: Option<Arc<PathBuf>>,
+/// One listener and what its connections get.
+struct Listener {
+    socket: TcpListener,
+    role: Role,
+    tracker: Arc<ConnTracker>,
 }
 
-/// Serves HTTP/1.1 on `listener` until `shutdown` resolves; then stops accepting, lets the
-/// requests in flight finish (for at most [`GRACE_PERIOD`]), shuts the runtime down (which
-/// delivers buffered work) and returns the runtime's report.
+/// Serves HTTP/1.1 on `listener` (and `opts.admin_listener`) until `shutdown` resolves; then
+/// stops accepting, lets the requests in flight finish (for at most [`GRACE_PERIOD`]), shuts
+/// the runtime down (which delivers buffered work) and returns the runtime's report.
+///
+/// `opts.limits.max_connections` is lowered to what the process's open-file limit allows,
+/// after raising its soft limit towards the hard one if needed.
 pub async fn serve(
     runtime: Runtime,
     listener: TcpListener,
@@ -65,6 +111,34 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<ShutdownReport, ServerError> {
     let addr = listener.local_addr().map_err(ServerError::Listener)?;
+    let mut limits = opts.limits;
+    let admin_budget = opts
+        .admin_listener
+        .as_ref()
+        .map_or(0, |_| ADMIN_MAX_CONNECTIONS);
+    conn::fit_to_fd_limit(&mut limits, admin_budget);
+    let metrics = Arc::new(ServerMetrics::default());
+    let mut listeners = vec![Listener {
+        socket: listener,
+        role: Role::Gateway,
+        tracker: ConnTracker::new(
+            limits.max_connections,
+            limits.max_connections_per_address,
+            limits.reserved_connections,
+        ),
+    }];
+    if let Some(admin) = opts.admin_listener {
+        let admin_addr = admin.local_addr().map_err(ServerError::Listener)?;
+        tracing::info!(%admin_addr, "admin listener: /healthz, /readyz, /metrics, /admin");
+        listeners.push(Listener {
+            socket: admin,
+            role: Role::Admin,
+            tracker: ConnTracker::new(ADMIN_MAX_CONNECTIONS, 0, 0),
+        });
+    }
+    for l in &listeners {
+        metrics.watch(l.role.label(), l.tracker.clone());
+    }
     let state = Arc::new(State {
         runtime: runtime.clone(),
         admin_token: opts
@@ -73,41 +147,51 @@ pub async fn serve(
             .filter(|t| !t.is_empty())
             .map(AdminToken::new),
         config_path: opts.config_path.map(Arc::new),
+        keys: KeyStore::new(opts.keys),
+        protect_ops: opts.protect_ops,
+        metrics,
+        split_admin: listeners.len() > 1,
+        body_timeout: limits.body_timeout,
     });
-    tracing::info!(%addr, admin = state.admin_token.is_some(), "switchyard listening");
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+    tracing::info!(
+        %addr,
+        admin = state.admin_token.is_some(),
+        keys_required = state.keys.required(),
+        max_connections = limits.max_connections,
+        max_connections_per_address = limits.max_connections_per_address,
+        "switchyard listening"
+    );
+    let mut full = http1::Builder::new();
+    full.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let mut reserve = http1::Builder::new();
+    reserve
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout.min(RESERVE_HEADER_TIMEOUT))
+        .keep_alive(false);
+    let builders = [full, reserve];
     let graceful = GracefulShutdown::new();
+    let mut hangups = Hangups::new(opts.reload_on_sighup);
     let mut shutdown = std::pin::pin!(shutdown);
+    let admin = listeners.get(1);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(conn) => conn,
-                    Err(err) => {
-                        // Usually out of file descriptors: back off instead of spinning.
-                        tracing::warn!(cause = %err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+            accepted = listeners[0].socket.accept() => {
+                admit(&state, &listeners[0], &builders, &graceful, accepted).await;
+            }
+            accepted = accept(admin) => {
+                if let Some(admin) = admin {
+                    admit(&state, admin, &builders, &graceful, accepted).await;
+                }
+            }
+            () = hangups.next() => {
                 let state = state.clone();
-                let service = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(route(&state, req).await) }
-                });
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
-                    if let Err(err) = conn.await {
-                        tracing::debug!(cause = %err, %peer, "connection ended with an error");
-                    }
-                });
+                tokio::spawn(async move { crate::admin::reload_logged(&state, "SIGHUP").await });
             }
         }
     }
-    drop(listener);
+    drop(listeners);
     tracing::info!("shutting down: no new connections; finishing requests in flight");
     if tokio::time::timeout(GRACE_PERIOD, graceful.shutdown())
         .await
@@ -119,84 +203,97 @@ pub async fn serve(
     Ok(runtime.shutdown().await)
 }
 
-/// Routes one request and logs it in a span (method, path, status, elapsed; never bodies,
-/// queries or headers).
-async fn route(state: &State, req: Request<Incoming>) -> HttpResponse {
-    let span = tracing::info_span!(
-        "request",
-        method = %req.method(),
-        path = %req.uri().path(),
-        status = tracing::field::Empty,
-        elapsed_ms = tracing::field::Empty,
-    );
-    let start = Instant::now();
-    let response = async {
-        match dispatch(state, req).await {
-            Ok(response) => response,
-            Err(err) => {
-                if err.status.is_server_error() {
-                    tracing::warn!(code = err.code, message = %err.message, "request failed");
-                } else {
-                    tracing::debug!(code = err.code, message = %err.message, "request refused");
-                }
-                err.into_response()
-            }
-        }
+/// Accepts on the admin listener, or never when there is none.
+async fn accept(
+    listener: Option<&Listener>,
+) -> std::io::Result<(TcpStream, std::net::SocketAddr)> {
+    match listener {
+        Some(l) => l.socket.accept().await,
+        None => std::future::pending().await,
     }
-    .instrument(span.clone())
-    .await;
-    let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
-    span.record("status", response.status().as_u16());
-    span.record("elapsed_ms", elapsed_ms);
-    span.in_scope(|| tracing::info!(status = response.status().as_u16(), elapsed_ms, "request"));
-    response
 }
 
-async fn dispatch(state: &State, req: Request<Incoming>) -> Result<HttpResponse, ApiError> {
-    let Some(segments) = segments(req.uri().path()) else {
-        return Err(ApiError::not_found(req.uri().path()));
+/// Admits (or refuses) an accepted connection and serves it on its own task.
+async fn admit(
+    state: &Arc<State>,
+    listener: &Listener,
+    builders: &[http1::Builder; 2],
+    graceful: &GracefulShutdown,
+    accepted: std::io::Result<(TcpStream, std::net::SocketAddr)>,
+) {
+    let (stream, peer) = match accepted {
+        Ok(conn) => conn,
+        Err(err) => {
+            // Usually out of file descriptors: back off instead of spinning.
+            tracing::warn!(cause = %err, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return;
+        }
     };
-    match segments.split_first() {
-        Some((first, [])) if first == "healthz" => {
-            if req.method() != Method::GET && req.method() != Method::HEAD {
-                return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
+    let (guard, reserve) = match listener.tracker.admit(peer.ip()) {
+        Admission::Full(guard) => (guard, false),
+        Admission::Reserve(guard) => (guard, true),
+        Admission::Refused(reason) => {
+            state.metrics.refused(listener.role.label(), reason);
+            tracing::debug!(%peer, reason = reason.as_str(), "connection refused");
+            // Only what the socket takes at once: the accept loop never waits on a client.
+            let _ = stream.try_write(REFUSED_RESPONSE);
+            return;
+        }
+    };
+    let info = ConnInfo {
+        role: listener.role,
+        reserve,
+    };
+    let service_state = state.clone();
+    let service = service_fn(move |req| {
+        let state = service_state.clone();
+        async move { Ok::<_, Infallible>(router::route(&state, info, req).await) }
+    });
+    let builder = &builders[usize::from(reserve)];
+    let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+    tokio::spawn(async move {
+        let _counted = guard;
+        if let Err(err) = conn.await {
+            tracing::debug!(cause = %err, %peer, "connection ended with an error");
+        }
+    });
+}
+
+/// SIGHUP, when asked for and on Unix; otherwise never.
+struct Hangups {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangups {
+    fn new(enabled: bool) -> Self {
+        #[cfg(unix)]
+        {
+            let signal = enabled
+                .then(|| {
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                        .map_err(|e| tracing::error!(cause = %e, "cannot listen for SIGHUP"))
+                        .ok()
+                })
+                .flatten();
+            Hangups { signal }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = enabled;
+            Hangups {}
+        }
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = &mut self.signal {
+            if signal.recv().await.is_some() {
+                return;
             }
-            Ok(json_response(StatusCode::OK, &json!({ "status": "ok" })))
+            self.signal = None;
         }
-        Some((first, [])) if first == "readyz" => {
-            if req.method() != Method::GET && req.method() != Method::HEAD {
-                return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
-            }
-            let bindings = state.runtime.health_report().await;
-            let ready = bindings.iter().all(|b| b.ok);
-            let status = if ready {
-                StatusCode::OK
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            Ok(json_response(
-                status,
-                &json!({ "ready": ready, "bindings": bindings }),
-            ))
-        }
-        Some((first, [])) if first == "metrics" => {
-            if req.method() != Method::GET && req.method() != Method::HEAD {
-                return Err(ApiError::method_not_allowed(req.method(), "GET, HEAD"));
-            }
-            Ok(crate::http::text_response(
-                StatusCode::OK,
-                "text/plain; version=0.0.4; charset=utf-8",
-                state.runtime.prometheus_metrics(),
-            ))
-        }
-        Some((first, rest)) if first == "v1" => gateway::handle(&state.runtime, req, rest).await,
-        Some((first, rest)) if first == "admin" => {
-            let Some(token) = &state.admin_token else {
-                return Err(ApiError::not_found(req.uri().path()));
-            };
-            admin::authorize(token, req.headers())?;
-            admin::handle(&state.runtime, state.config_path.as_ref(), req, rest).await
-        }
-        _ => Err(ApiError::not_found(req.uri().path())),
+        std::future::pending::<()>().await
     }
 }

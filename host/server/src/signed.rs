@@ -72,7 +72,7 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let (parts, body) = req.into_parts();
-    let body = read_body(&parts.headers, body, MAX_UPLOAD_BYTES).await?;
+    let body = read_body(&parts, body, MAX_UPLOAD_BYTES).await?;
     let options = UploadOptions {
         content_type,
         cache_control: None,

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -47,7 +47,11 @@ use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
+use super::shared::{form_decode, unix_ms};
 use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+
+/// Unix milliseconds as ISO 8601, as Algolia writes dates (`2024-03-15T14:30:00.000Z`).
+pub use super::shared::iso8601;
 
 pub use engine::search;
 
@@ -250,74 +254,13 @@ fn no_index() -> Answer {
     error(StatusCode::NOT_FOUND, "Index does not exist")
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Unix milliseconds as ISO 8601 (`2024-03-15T14:30:00.000Z`).
-pub fn iso8601(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let hex = |b: u8| (b as char).to_digit(16);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                }
-                _ => {
-                    out.push(b'%');
-                    i += 1;
-                }
-            },
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Parses `a=1&b=x` (Algolia's `params` string, or a URL query).
 fn parse_query_string(s: &str) -> Vec<(String, String)> {
     s.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| match p.split_once('=') {
-            Some((k, v)) => (percent_decode(k), percent_decode(v)),
-            None => (percent_decode(p), String::new()),
+            Some((k, v)) => (form_decode(k), form_decode(v)),
+            None => (form_decode(p), String::new()),
         })
         .collect()
 }
@@ -500,14 +443,7 @@ impl State {
         if let Some(v) = retry_after.and_then(|a| HeaderValue::from_str(&a).ok()) {
             response.headers_mut().insert(RETRY_AFTER, v);
         }
-        lock(&self.requests)[host].push(RecordedRequest {
-            method: parts.method.to_string(),
-            path,
-            query,
-            headers: parts.headers,
-            body,
-            status: status.as_u16(),
-        });
+        lock(&self.requests)[host].push(RecordedRequest::new(parts, body, status));
         response
     }
 
@@ -569,7 +505,7 @@ impl State {
         let segments: Vec<String> = rest
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(percent_decode)
+            .map(form_decode)
             .collect();
         let params = parse_query_string(query.unwrap_or(""));
         let needs_body = matches!(*method, Method::POST | Method::PUT);
@@ -920,7 +856,7 @@ impl State {
             return bad_request("Replicas cannot have replicas");
         }
         let task = self.new_task(&mut data, index, Op::Settings(body, forward));
-        json_ok(json!({"taskID": task, "updatedAt": iso8601(now_ms())}))
+        json_ok(json!({"taskID": task, "updatedAt": iso8601(unix_ms())}))
     }
 
     fn delete_index(&self, index: &str) -> Answer {
@@ -930,7 +866,7 @@ impl State {
             return no_index();
         }
         let task = self.new_task(&mut data, index, Op::Delete);
-        json_ok(json!({"taskID": task, "deletedAt": iso8601(now_ms())}))
+        json_ok(json!({"taskID": task, "deletedAt": iso8601(unix_ms())}))
     }
 
     fn task(&self, index: &str, id: &str) -> Answer {
@@ -1013,7 +949,7 @@ fn json_ok(v: Value) -> Answer {
 
 /// Applies a published write.
 fn apply(data: &mut Data, index: &str, op: Op) {
-    let now = now_ms();
+    let now = unix_ms();
     match op {
         Op::Batch(ops) => {
             let idx = data

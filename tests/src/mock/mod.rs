@@ -9,6 +9,7 @@ pub mod posthog;
 pub mod recorder;
 pub mod sendgrid;
 pub mod sentry;
+pub mod shared;
 pub mod stripe;
 pub mod supabase;
 pub mod twilio;
@@ -26,6 +27,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::http::request::Parts;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -59,6 +61,18 @@ pub enum MockError {
 
 /// The response type every mock handler produces.
 pub type MockResponse = Response<Full<Bytes>>;
+
+/// A mock's shared state, which answers (and records) every request its server receives.
+pub(crate) trait Handler: Send + Sync + 'static {
+    /// The answer to `req`.
+    fn handle(&self, req: Request<Incoming>) -> impl Future<Output = MockResponse> + Send;
+}
+
+/// The mock a `try_start` function started, or a panic saying that `what` could not start:
+/// the `start` functions, for tests that have no use for the bind error.
+pub(crate) fn started<M>(what: &str, result: Result<M, MockError>) -> M {
+    result.unwrap_or_else(|err| panic!("{what} could not start: {err}"))
+}
 
 /// A running HTTP/1.1 server on `127.0.0.1`, stopped when dropped.
 ///
@@ -97,6 +111,21 @@ impl MockServer {
             shutdown: Some(shutdown),
             task,
         })
+    }
+
+    /// Binds `addr` and answers every request from the mock's shared `state`, until the
+    /// returned server is dropped: how each single-host mock starts.
+    pub(crate) async fn serve<S: Handler>(
+        addr: SocketAddr,
+        state: &Arc<S>,
+    ) -> Result<Arc<MockServer>, MockError> {
+        let state = Arc::clone(state);
+        let server = Self::start_on(addr, move |req| {
+            let state = Arc::clone(&state);
+            async move { state.handle(req).await }
+        })
+        .await?;
+        Ok(Arc::new(server))
     }
 
     /// The bound address (always `127.0.0.1` and the port the OS picked).
@@ -184,6 +213,19 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// The record of a request, its head `parts` and its `body`, that the mock answered with
+    /// `status`.
+    pub(crate) fn new(parts: Parts, body: Bytes, status: StatusCode) -> RecordedRequest {
+        RecordedRequest {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            headers: parts.headers,
+            body,
+            status: status.as_u16(),
+        }
+    }
+
     /// The path and query as sent, e.g. `/search?q=x`.
     pub fn path_and_query(&self) -> String {
         match &self.query {

@@ -36,7 +36,7 @@ use hyper::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE}
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use tokio::sync::watch;
 
-use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+use super::{lock, Handler, MockError, MockResponse, MockServer, RecordedRequest};
 use wire::{message, Rejection};
 
 /// PostHog's default limit on a whole request body.
@@ -156,10 +156,7 @@ impl MockPostHog {
     /// # Panics
     /// When `127.0.0.1:0` cannot be bound; use [`MockPostHog::try_start_with`] to get the error.
     pub async fn start_with(options: MockPostHogOptions) -> MockPostHog {
-        match Self::try_start_with(options).await {
-            Ok(mock) => mock,
-            Err(err) => panic!("MockPostHog could not start: {err}"),
-        }
+        super::started("MockPostHog", Self::try_start_with(options).await)
     }
 
     /// Starts a mock with `options`, returning the bind error instead of panicking.
@@ -177,16 +174,8 @@ impl MockPostHog {
             requests: Mutex::new(Vec::new()),
             event_count,
         });
-        let handler_state = Arc::clone(&state);
-        let server = MockServer::start_on(options.bind, move |req| {
-            let state = Arc::clone(&handler_state);
-            async move { state.handle(req).await }
-        })
-        .await?;
-        Ok(MockPostHog {
-            server: Arc::new(server),
-            state,
-        })
+        let server = MockServer::serve(options.bind, &state).await?;
+        Ok(MockPostHog { server, state })
     }
 
     /// `http://127.0.0.1:PORT`: the ingestion host to give an adapter.
@@ -327,28 +316,7 @@ const INGEST_PATHS: &[&str] = &[
     "/e",
 ];
 
-impl State {
-    /// `GET /_mock/events`: what the mock accepted, for people watching the demo.
-    fn events_json(&self) -> MockResponse {
-        let events: Vec<serde_json::Value> = lock(&self.events)
-            .iter()
-            .map(|e| {
-                let mut raw = e.raw.clone();
-                if let Some(obj) = raw.as_object_mut() {
-                    obj.insert("api_key".into(), e.api_key.clone().into());
-                }
-                raw
-            })
-            .collect();
-        let body = serde_json::json!({ "count": events.len(), "events": events }).to_string();
-        let mut res = MockResponse::new(http_body_util::Full::new(Bytes::from(body)));
-        res.headers_mut().insert(
-            hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static("application/json"),
-        );
-        res
-    }
-
+impl Handler for State {
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
@@ -373,14 +341,7 @@ impl State {
             (body, outcome)
         };
 
-        lock(&self.requests).push(RecordedRequest {
-            method: parts.method.to_string(),
-            path,
-            query,
-            headers: parts.headers,
-            body,
-            status: outcome.status().as_u16(),
-        });
+        lock(&self.requests).push(RecordedRequest::new(parts, body, outcome.status()));
         // Wake waiters only once the request is on record too.
         let accepted = lock(&self.events).len();
         self.event_count.send_if_modified(|count| {
@@ -389,6 +350,29 @@ impl State {
             changed
         });
         outcome
+    }
+}
+
+impl State {
+    /// `GET /_mock/events`: what the mock accepted, for people watching the demo.
+    fn events_json(&self) -> MockResponse {
+        let events: Vec<serde_json::Value> = lock(&self.events)
+            .iter()
+            .map(|e| {
+                let mut raw = e.raw.clone();
+                if let Some(obj) = raw.as_object_mut() {
+                    obj.insert("api_key".into(), e.api_key.clone().into());
+                }
+                raw
+            })
+            .collect();
+        let body = serde_json::json!({ "count": events.len(), "events": events }).to_string();
+        let mut res = MockResponse::new(http_body_util::Full::new(Bytes::from(body)));
+        res.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        res
     }
 
     /// Handles one POST to an ingestion path: returns the (decompressed when possible) body to

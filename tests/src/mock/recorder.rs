@@ -16,7 +16,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE, LOCATION};
 use hyper::{HeaderMap, Request, StatusCode};
 use tokio::sync::watch;
 
-use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+use super::{lock, Handler, MockError, MockResponse, MockServer, RecordedRequest};
 
 #[derive(Debug, Clone)]
 struct Programmed {
@@ -60,10 +60,7 @@ impl MockRecorder {
     /// # Panics
     /// When `127.0.0.1:0` cannot be bound; use [`MockRecorder::try_start`] to get the error.
     pub async fn start() -> MockRecorder {
-        match Self::try_start().await {
-            Ok(mock) => mock,
-            Err(err) => panic!("MockRecorder could not start: {err}"),
-        }
+        super::started("MockRecorder", Self::try_start().await)
     }
 
     /// Starts a recorder, returning the bind error instead of panicking.
@@ -74,16 +71,8 @@ impl MockRecorder {
             requests: Mutex::new(Vec::new()),
             count,
         });
-        let handler_state = Arc::clone(&state);
-        let server = MockServer::start(move |req| {
-            let state = Arc::clone(&handler_state);
-            async move { state.handle(req).await }
-        })
-        .await?;
-        Ok(MockRecorder {
-            server: Arc::new(server),
-            state,
-        })
+        let server = MockServer::serve(SocketAddr::from(([127, 0, 0, 1], 0)), &state).await?;
+        Ok(MockRecorder { server, state })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -150,7 +139,7 @@ impl MockRecorder {
     }
 }
 
-impl State {
+impl Handler for State {
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let (body, answer) = match body.collect().await {
@@ -166,14 +155,7 @@ impl State {
             }
         };
         let mut requests = lock(&self.requests);
-        requests.push(RecordedRequest {
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_string(),
-            query: parts.uri.query().map(str::to_string),
-            headers: parts.headers,
-            body,
-            status: answer.status().as_u16(),
-        });
+        requests.push(RecordedRequest::new(parts, body, answer.status()));
         self.count.send_replace(requests.len());
         answer
     }

@@ -38,7 +38,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -48,7 +48,8 @@ use hyper::{HeaderMap, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+use super::shared::unix_ms;
+use super::{lock, Handler, MockError, MockResponse, MockServer, RecordedRequest};
 use wire::SgError;
 
 /// The mock's default limit on a request body (above SendGrid's 30 MB message limit, which a
@@ -187,10 +188,7 @@ impl MockSendGrid {
     /// # Panics
     /// When the address cannot be bound; use [`MockSendGrid::try_start_with`] for the error.
     pub async fn start_with(options: MockSendGridOptions) -> MockSendGrid {
-        match Self::try_start_with(options).await {
-            Ok(mock) => mock,
-            Err(err) => panic!("MockSendGrid could not start: {err}"),
-        }
+        super::started("MockSendGrid", Self::try_start_with(options).await)
     }
 
     /// Starts a mock with `options`, returning the bind error instead of panicking.
@@ -210,16 +208,8 @@ impl MockSendGrid {
             ids: AtomicU64::new(0),
             hasher: RandomState::new(),
         });
-        let handler_state = Arc::clone(&state);
-        let server = MockServer::start_on(options.bind, move |req| {
-            let state = Arc::clone(&handler_state);
-            async move { state.handle(req).await }
-        })
-        .await?;
-        Ok(MockSendGrid {
-            server: Arc::new(server),
-            state,
-        })
+        let server = MockServer::serve(options.bind, &state).await?;
+        Ok(MockSendGrid { server, state })
     }
 
     /// `http://127.0.0.1:PORT`: the `host` to give an adapter.
@@ -352,18 +342,10 @@ fn json_response(status: StatusCode, body: &Value) -> MockResponse {
     res
 }
 
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-impl State {
+impl Handler for State {
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
-        let query = parts.uri.query().map(str::to_string);
         let (body, answer) = match (&parts.method, path.as_str()) {
             (&Method::POST, "/v3/mail/send") => self.mail_send(&parts.headers, body).await,
             (method, route) => {
@@ -387,14 +369,7 @@ impl State {
                 (body, answer)
             }
         };
-        lock(&self.requests).push(RecordedRequest {
-            method: parts.method.to_string(),
-            path,
-            query,
-            headers: parts.headers,
-            body,
-            status: answer.status().as_u16(),
-        });
+        lock(&self.requests).push(RecordedRequest::new(parts, body, answer.status()));
         let accepted = lock(&self.messages).len();
         self.count.send_if_modified(|count| {
             let changed = *count != accepted;
@@ -403,7 +378,9 @@ impl State {
         });
         answer
     }
+}
 
+impl State {
     /// The 401 for a request without the right `Authorization: Bearer <key>`, if any.
     fn unauthenticated(&self, headers: &HeaderMap) -> Option<MockResponse> {
         let expected = lock(&self.config).api_key.clone();

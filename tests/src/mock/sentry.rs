@@ -38,7 +38,7 @@ use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
-use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+use super::{lock, Handler, MockError, MockResponse, MockServer, RecordedRequest};
 
 /// The project [`MockSentry::start`] serves.
 pub const PROJECT: u64 = 42;
@@ -117,10 +117,7 @@ impl MockSentry {
     /// # Panics
     /// When `127.0.0.1:0` cannot be bound; use [`MockSentry::try_start_with_projects`].
     pub async fn start_with_projects(projects: &[(u64, &str)]) -> MockSentry {
-        match Self::try_start_with_projects(projects).await {
-            Ok(mock) => mock,
-            Err(err) => panic!("MockSentry could not start: {err}"),
-        }
+        super::started("MockSentry", Self::try_start_with_projects(projects).await)
     }
 
     /// Starts a mock serving `(project id, public key)` pairs, returning the bind error.
@@ -137,16 +134,8 @@ impl MockSentry {
             requests: Mutex::new(Vec::new()),
             count,
         });
-        let handler_state = Arc::clone(&state);
-        let server = MockServer::start(move |req| {
-            let state = Arc::clone(&handler_state);
-            async move { state.handle(req).await }
-        })
-        .await?;
-        Ok(MockSentry {
-            server: Arc::new(server),
-            state,
-        })
+        let server = MockServer::serve(SocketAddr::from(([127, 0, 0, 1], 0)), &state).await?;
+        Ok(MockSentry { server, state })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -341,7 +330,7 @@ fn auth(headers: &HeaderMap, query: Option<&str>) -> Result<String, Refusal> {
     Ok(key)
 }
 
-impl State {
+impl Handler for State {
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
@@ -370,14 +359,7 @@ impl State {
             }
             Err(answer) => (Bytes::new(), answer),
         };
-        lock(&self.requests).push(RecordedRequest {
-            method: parts.method.to_string(),
-            path,
-            query,
-            headers: parts.headers,
-            body,
-            status: outcome.status().as_u16(),
-        });
+        lock(&self.requests).push(RecordedRequest::new(parts, body, outcome.status()));
         // Wake waiters only once the request is on record too.
         let accepted = lock(&self.envelopes)
             .iter()
@@ -391,7 +373,9 @@ impl State {
         });
         outcome
     }
+}
 
+impl State {
     fn ingest(
         &self,
         project: &str,

@@ -68,7 +68,7 @@ use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::Value;
 
-use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+use super::{lock, Handler, MockError, MockResponse, MockServer, RecordedRequest};
 use ledger::Ledger;
 use request::{ApiError, Params};
 
@@ -169,10 +169,7 @@ impl MockStripe {
     /// # Panics
     /// When the address cannot be bound; use [`MockStripe::try_start_with`] for the error.
     pub async fn start_with(options: MockStripeOptions) -> MockStripe {
-        match Self::try_start_with(options).await {
-            Ok(mock) => mock,
-            Err(err) => panic!("MockStripe could not start: {err}"),
-        }
+        super::started("MockStripe", Self::try_start_with(options).await)
     }
 
     /// Starts a mock with `options`, returning the bind error instead of panicking.
@@ -193,16 +190,8 @@ impl MockStripe {
             requests: Mutex::new(Vec::new()),
             request_ids: AtomicU64::new(seed),
         });
-        let handler_state = Arc::clone(&state);
-        let server = MockServer::start_on(options.bind, move |req| {
-            let state = Arc::clone(&handler_state);
-            async move { state.handle(req).await }
-        })
-        .await?;
-        Ok(MockStripe {
-            server: Arc::new(server),
-            state,
-        })
+        let server = MockServer::serve(options.bind, &state).await?;
+        Ok(MockStripe { server, state })
     }
 
     /// `http://127.0.0.1:PORT`: the API base to give an adapter (Stripe's is
@@ -381,20 +370,7 @@ impl Answer {
     }
 }
 
-impl State {
-    fn request_id(&self) -> String {
-        let n = self.request_ids.fetch_add(0x9e37_79b9, Ordering::Relaxed);
-        let mut id = String::from("req_");
-        let mut x = n | 1;
-        for _ in 0..14 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            id.push(ledger::ALNUM[(x % ledger::ALNUM.len() as u64) as usize] as char);
-        }
-        id
-    }
-
+impl Handler for State {
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
@@ -443,15 +419,27 @@ impl State {
             }
         };
 
-        lock(&self.requests).push(RecordedRequest {
-            method: parts.method.to_string(),
-            path,
-            query,
-            headers: parts.headers,
-            body: body.unwrap_or_default(),
-            status: response.status().as_u16(),
-        });
+        lock(&self.requests).push(RecordedRequest::new(
+            parts,
+            body.unwrap_or_default(),
+            response.status(),
+        ));
         response
+    }
+}
+
+impl State {
+    fn request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(0x9e37_79b9, Ordering::Relaxed);
+        let mut id = String::from("req_");
+        let mut x = n | 1;
+        for _ in 0..14 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            id.push(ledger::ALNUM[(x % ledger::ALNUM.len() as u64) as usize] as char);
+        }
+        id
     }
 
     async fn answer(

@@ -55,7 +55,8 @@ use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, Request, Response};
 use serde_json::{json, Value};
 
-use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+use super::shared::percent_decode_strict;
+use super::{lock, Handler, MockError, MockResponse, MockServer, RecordedRequest};
 use store::{StorageError, Store, Upload};
 
 /// Where the Storage API is mounted on the project URL.
@@ -146,10 +147,7 @@ impl MockSupabase {
     /// # Panics
     /// When the address cannot be bound.
     pub async fn start_with(options: MockSupabaseOptions) -> MockSupabase {
-        match Self::try_start_with(options).await {
-            Ok(mock) => mock,
-            Err(err) => panic!("MockSupabase could not start: {err}"),
-        }
+        super::started("MockSupabase", Self::try_start_with(options).await)
     }
 
     /// Starts a mock with `options`, returning the bind error instead of panicking.
@@ -169,16 +167,8 @@ impl MockSupabase {
             jwt_secret: crypto::sha256(format!("mock-supabase-jwt-secret-{seed}").as_bytes())
                 .to_vec(),
         });
-        let handler_state = Arc::clone(&state);
-        let server = MockServer::start_on(options.bind, move |req| {
-            let state = Arc::clone(&handler_state);
-            async move { state.handle(req).await }
-        })
-        .await?;
-        Ok(MockSupabase {
-            server: Arc::new(server),
-            state,
-        })
+        let server = MockServer::serve(options.bind, &state).await?;
+        Ok(MockSupabase { server, state })
     }
 
     /// `http://127.0.0.1:PORT`: the project URL (`https://<ref>.supabase.co` for real).
@@ -298,7 +288,7 @@ impl Call<'_> {
     fn query_param(&self, name: &str) -> Option<String> {
         self.query?.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k == name).then(|| percent_decode(v).unwrap_or_default())
+            (k == name).then(|| percent_decode_strict(v).unwrap_or_default())
         })
     }
 
@@ -337,7 +327,7 @@ enum Answer {
     },
 }
 
-impl State {
+impl Handler for State {
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
@@ -356,17 +346,12 @@ impl State {
             &parts.headers,
             &body,
         );
-        lock(&self.requests).push(RecordedRequest {
-            method: parts.method.to_string(),
-            path,
-            query,
-            headers: parts.headers,
-            body,
-            status: response.status().as_u16(),
-        });
+        lock(&self.requests).push(RecordedRequest::new(parts, body, response.status()));
         response
     }
+}
 
+impl State {
     fn respond(
         &self,
         method: &Method,
@@ -391,7 +376,7 @@ impl State {
         let segments = match rest
             .split('/')
             .skip(1)
-            .map(percent_decode)
+            .map(percent_decode_strict)
             .collect::<Option<Vec<String>>>()
         {
             Some(s) => s,
@@ -769,24 +754,6 @@ fn httpdate(t: SystemTime) -> String {
         &iso[0..4],
         &iso[11..19]
     )
-}
-
-/// `%XX` decoding of one path segment or query value; `None` when malformed or not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// `bucket/key` with each segment percent-encoded (unreserved characters stay).

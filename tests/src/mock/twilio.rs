@@ -50,7 +50,7 @@ use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_A
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::{lock, MockError, MockResponse, MockServer, RecordedRequest};
+use super::{lock, Handler, MockError, MockResponse, MockServer, RecordedRequest};
 
 pub use wire::{base64_encode, parse_form, parse_iso8601, rfc2822};
 
@@ -319,10 +319,7 @@ impl MockTwilio {
     /// # Panics
     /// When the address cannot be bound; use [`MockTwilio::try_start_with`] for the error.
     pub async fn start_with(options: MockTwilioOptions) -> MockTwilio {
-        match Self::try_start_with(options).await {
-            Ok(mock) => mock,
-            Err(err) => panic!("MockTwilio could not start: {err}"),
-        }
+        super::started("MockTwilio", Self::try_start_with(options).await)
     }
 
     /// Starts a mock with `options`, returning the bind error instead of panicking.
@@ -344,16 +341,8 @@ impl MockTwilio {
             salt,
             counter: AtomicU64::new(0),
         });
-        let handler_state = Arc::clone(&state);
-        let server = MockServer::start_on(bind, move |req| {
-            let state = Arc::clone(&handler_state);
-            async move { state.handle(req).await }
-        })
-        .await?;
-        Ok(MockTwilio {
-            server: Arc::new(server),
-            state,
-        })
+        let server = MockServer::serve(bind, &state).await?;
+        Ok(MockTwilio { server, state })
     }
 
     /// `http://127.0.0.1:PORT`: the `base_url` to give an adapter.
@@ -496,20 +485,7 @@ fn not_found(path: &str) -> Answer {
     )
 }
 
-impl State {
-    fn now_ms(&self) -> u64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        real + lock(&self.config).offset_ms
-    }
-
-    fn new_sid(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst);
-        format!("SM{:016x}{:016x}", self.salt, n)
-    }
-
+impl Handler for State {
     async fn handle(&self, req: Request<Incoming>) -> MockResponse {
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -563,15 +539,23 @@ impl State {
                 HeaderValue::from_static("Basic realm=\"Twilio API\""),
             );
         }
-        lock(&self.requests).push(RecordedRequest {
-            method: parts.method.to_string(),
-            path,
-            query,
-            headers: parts.headers,
-            body,
-            status: status.as_u16(),
-        });
+        lock(&self.requests).push(RecordedRequest::new(parts, body, status));
         response
+    }
+}
+
+impl State {
+    fn now_ms(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        real + lock(&self.config).offset_ms
+    }
+
+    fn new_sid(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        format!("SM{:016x}{:016x}", self.salt, n)
     }
 
     fn route(

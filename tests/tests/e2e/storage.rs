@@ -337,20 +337,10 @@ fn near_now(ts: &Value, slack: u64) {
 
 /// Decodes `%XX` escapes of a URL path.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let byte = u8::from_str_radix(&s[i + 1..i + 3], 16).expect("hex escape");
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("utf-8")
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .expect("utf-8")
+        .into_owned()
 }
 
 /// Metadata pairs in name order, for providers that do not keep the order given.

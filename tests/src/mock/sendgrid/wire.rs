@@ -662,15 +662,10 @@ fn custom_args(c: &Value, field: &str, errors: &mut Vec<SgError>) {
     }
 }
 
+/// The JSON type of a value as SendGrid names it: the kind without its article (`boolean`).
 fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
+    let kind = switchyard_host::json::json_kind(v);
+    kind.rsplit(' ').next().unwrap_or(kind)
 }
 
 /// Whether SendGrid takes `email` as an address: `local@domain.tld`, no spaces or control
