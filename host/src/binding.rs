@@ -19,7 +19,7 @@ use crate::config::{BindingSpec, ComponentSource};
 use crate::limits::Limits;
 use crate::log_limit::LogLimiter;
 use crate::metrics::Registry;
-use crate::native::{Backend, Grant};
+use crate::native::{Backend, BackendSettings, Grant};
 use crate::outbound::OutboundRules;
 use crate::service::Service;
 use crate::signature::Signatures;
@@ -65,6 +65,8 @@ pub(crate) struct Generation {
     pub limits: Limits,
     pub files: Option<std::path::PathBuf>,
     pub backend: Option<Backend>,
+    /// The backend's settings: the host's, never in `grants.config`.
+    pub backend_config: BackendSettings,
     /// What every call of this generation is granted: configuration, host-native backends,
     /// the log rate limit, the signer and the host's metrics.
     pub grants: Arc<Grants>,
@@ -104,6 +106,7 @@ impl Generation {
             limits: spec.limits,
             files: spec.files.clone(),
             backend: spec.backend,
+            backend_config: spec.backend_config.clone(),
             grants: Arc::new(Grants {
                 config: spec.config.clone(),
                 native,
@@ -133,6 +136,7 @@ impl Generation {
             limits: self.limits,
             files: self.files.clone(),
             backend: self.backend,
+            backend_config: self.backend_config.clone(),
         }
     }
 

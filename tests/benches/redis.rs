@@ -45,7 +45,9 @@ fn main() {
             .binding(
                 "red",
                 Service::Messaging,
-                bridge().backend(Backend::Redis).config("url", redis.url()),
+                bridge()
+                    .backend(Backend::Redis)
+                    .backend_config("url", redis.url()),
             )
             .build()
             .await

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::credentials::{Credential, CredentialConfig, SecretSource};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::native::Backend;
+use crate::native::{Backend, BackendSettings};
 use crate::outbound::target::Target;
 
 use super::env::expand_env;
@@ -42,6 +42,11 @@ pub struct BindingConfig {
     /// messaging); none for an ordinary adapter.
     #[serde(default)]
     pub backend: Option<String>,
+    /// The backend's own settings (a Redis `url`, a `sentry_dsn`...): strings, numbers,
+    /// booleans or secret sources (`{ env = "REDIS_URL" }`). Only the host reads them: the
+    /// component never sees this table, unlike `config`.
+    #[serde(default)]
+    pub backend_config: BTreeMap<String, toml::Value>,
 }
 
 /// Where a component comes from.
@@ -108,6 +113,8 @@ pub struct BindingSpec {
     pub files: Option<PathBuf>,
     /// The host-native backend serving a bridge component's calls; none by default.
     pub backend: Option<Backend>,
+    /// The backend's settings, which the component never sees.
+    pub backend_config: BackendSettings,
 }
 
 /// Where a binding's directory appears inside the adapter.
@@ -124,7 +131,27 @@ impl BindingSpec {
             limits: Limits::default(),
             files: None,
             backend: None,
+            backend_config: BackendSettings::default(),
         }
+    }
+
+    /// Sets one of the backend's settings (host-side only; the component never sees them).
+    pub fn backend_config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.backend_config.insert(key, value);
+        self
+    }
+
+    /// The directory the component sees as `/data`: `files`, for a binding without a
+    /// backend. A binding with a backend keeps `files` for the backend's own state (the
+    /// search indexes), which the component must never be able to write.
+    pub fn guest_files(&self) -> Option<&Path> {
+        self.files.as_deref().filter(|_| self.backend.is_none())
+    }
+
+    /// The directory the host keeps the backend's state in: `files`, for a binding with a
+    /// backend.
+    pub fn host_files(&self) -> Option<&Path> {
+        self.files.as_deref().filter(|_| self.backend.is_some())
     }
 
     /// Serves the bridge component's calls with a host-native backend.
@@ -183,21 +210,28 @@ impl BindingSpec {
         };
         let mut config = BTreeMap::new();
         for (k, v) in &cfg.config {
-            let s = match v {
-                toml::Value::String(s) => {
-                    expand_env(s, &format!("config.{k}")).map_err(|e| err(e.to_string()))?
+            config.insert(k.clone(), scalar(&format!("config.{k}"), v).map_err(err)?);
+        }
+        let mut backend_config = BackendSettings::default();
+        for (k, v) in &cfg.backend_config {
+            let at = format!("backend_config.{k}");
+            let value = match v {
+                toml::Value::Table(t) => {
+                    let source: SecretSource = toml::Value::Table(t.clone())
+                        .try_into()
+                        .map_err(|e| err(format!("{at}: {e}")))?;
+                    let source = match source {
+                        SecretSource::Value(v) => SecretSource::Value(
+                            expand_env(&v, &at).map_err(|e| err(e.to_string()))?,
+                        ),
+                        other => other,
+                    };
+                    let secret = source.resolve().map_err(|e| err(format!("{at}: {e}")))?;
+                    secret.expose().to_string()
                 }
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                other => {
-                    return Err(err(format!(
-                        "config.{k} must be a string, number or boolean, not {}",
-                        other.type_str()
-                    )))
-                }
+                other => scalar(&at, other).map_err(err)?,
             };
-            config.insert(k.clone(), s);
+            backend_config.insert(k.clone(), value);
         }
         let allow = cfg
             .allow
@@ -262,8 +296,26 @@ impl BindingSpec {
             limits: cfg.limits,
             files,
             backend,
+            backend_config,
         })
     }
+}
+
+/// A string (with `${VAR}`s expanded), number or boolean of the file, as a string; `at` names
+/// the key in errors.
+fn scalar(at: &str, v: &toml::Value) -> std::result::Result<String, String> {
+    Ok(match v {
+        toml::Value::String(s) => expand_env(s, at).map_err(|e| e.to_string())?,
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => {
+            return Err(format!(
+                "{at} must be a string, number or boolean, not {}",
+                other.type_str()
+            ))
+        }
+    })
 }
 
 impl BindingSpec {
@@ -272,6 +324,7 @@ impl BindingSpec {
         self.config == other.config
             && self.files == other.files
             && self.backend == other.backend
+            && self.backend_config == other.backend_config
             && self.allow == other.allow
             && self.limits == other.limits
             && self.credentials.len() == other.credentials.len()

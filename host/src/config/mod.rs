@@ -31,7 +31,7 @@ pub mod binding;
 pub mod env;
 pub mod file;
 
-pub use crate::native::Backend;
+pub use crate::native::{Backend, BackendSettings};
 pub use binding::{BindingConfig, BindingSpec, ComponentSource, FILES_GUEST_PATH};
 pub use env::{expand_env, EnvError};
 pub use file::{parse_toml, FileConfig, RuntimeOptions, SigningOptions, DEFAULT_LISTEN};

@@ -1,6 +1,7 @@
-//! [`Backend`]: the host-native backends a binding's `backend` key names, and which service
-//! each serves.
+//! [`Backend`]: the host-native backends a binding's `backend` key names, which service each
+//! serves and which settings it reads ([`BackendSettings`], the binding's `backend_config`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -27,6 +28,18 @@ impl Backend {
             Backend::Tracing => "tracing",
             Backend::Tantivy => "tantivy",
             Backend::Redis => "redis",
+        }
+    }
+
+    /// The settings (`backend_config` keys) this backend reads when it serves `service`.
+    pub fn settings(&self, service: Service) -> &'static [&'static str] {
+        match (self, service) {
+            (Backend::Redis, _) => &["url", "key_prefix"],
+            (Backend::Tracing, _) => &["min_level"],
+            (Backend::Memory, Service::Monitoring) => {
+                &["sentry_dsn", "sentry_environment", "sentry_release"]
+            }
+            _ => &[],
         }
     }
 
@@ -63,5 +76,43 @@ impl FromStr for Backend {
             "redis" => Ok(Backend::Redis),
             other => Err(UnknownBackend(other.to_string())),
         }
+    }
+}
+
+/// A backend's settings (a binding's `backend_config`): read by the host only, never
+/// given to the component. `Debug` shows the keys, not the values (they hold passwords).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct BackendSettings(BTreeMap<String, String>);
+
+impl BackendSettings {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0.get(key)
+    }
+
+    /// Sets `key`.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(key.into(), value.into());
+    }
+
+    /// The keys set.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Every key and value.
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for BackendSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
     }
 }

@@ -9,7 +9,7 @@ use crate::bindings::logging::switchyard::logging::types::Level;
 use crate::metrics::Registry;
 use crate::service::Service;
 
-use super::backend::Backend;
+use super::backend::{Backend, BackendSettings};
 use super::logging::{self, TenantLog, UnknownLevel};
 use super::messaging::memory::MemoryBroker;
 use super::messaging::redis::{RedisBroker, RedisConfigError};
@@ -29,24 +29,48 @@ pub enum GrantError {
         /// The binding's service.
         service: Service,
     },
-    /// `config.min_level` of a logging binding.
-    #[error("config.{0}")]
+    /// `backend_config.min_level` of a logging binding.
+    #[error("backend_config.{0}")]
     Level(#[from] UnknownLevel),
     /// A Sentry key of a monitoring binding.
     #[error("{0}")]
     Sentry(#[from] SentryConfigError),
-    /// A Redis messaging binding without `config.url`.
+    /// A Redis messaging binding without `backend_config.url`.
     #[error(
-        "config.url: the redis backend needs the server's address, e.g. \
-         url = \"redis://127.0.0.1:6379/0\" (or \"${{REDIS_URL}}\" to read it from the environment)"
+        "backend_config.url: the redis backend needs the server's address, e.g. \
+         backend_config = {{ url = {{ env = \"REDIS_URL\" }} }} or url = \"redis://127.0.0.1:6379/0\""
     )]
     NoRedisUrl,
-    /// A Redis messaging binding with an empty `config.key_prefix`.
-    #[error("config.key_prefix: must not be empty")]
+    /// A Redis messaging binding with an empty `backend_config.key_prefix`.
+    #[error("backend_config.key_prefix: must not be empty")]
     EmptyKeyPrefix,
-    /// `config.url` of a Redis messaging binding.
-    #[error("config.{0}")]
+    /// `backend_config.url` of a Redis messaging binding.
+    #[error("backend_config.{0}")]
     Redis(#[from] RedisConfigError),
+    /// A backend's setting in `config`, which the component can read.
+    #[error(
+        "config.{key}: the {backend} backend's settings go in `backend_config`, which only the \
+         host reads; everything in `config` is given to the component"
+    )]
+    SettingInConfig {
+        /// The key.
+        key: String,
+        /// The binding's backend.
+        backend: Backend,
+    },
+    /// A `backend_config` key the backend does not read.
+    #[error("backend_config.{key}: the {backend} backend has no such setting (it reads: {known})")]
+    UnknownSetting {
+        /// The key.
+        key: String,
+        /// The binding's backend.
+        backend: Backend,
+        /// The keys it reads, or `none`.
+        known: String,
+    },
+    /// `backend_config` on a binding without a backend.
+    #[error("backend_config: only a binding with a `backend` has backend settings")]
+    SettingsWithoutBackend,
     /// A search binding without `files`.
     #[error(
         "files: the tantivy backend keeps its indexes in the binding's `files` directory; set `files`"
@@ -82,22 +106,46 @@ pub struct Backends {
 
 impl Backends {
     /// What a binding of (tenant, service) with `backend` may reach; an error names what
-    /// does not fit. `files` is the binding's `files` directory, where file-backed backends
-    /// (search) keep their data.
+    /// does not fit. `config` is what the component reads, so no backend setting may be in
+    /// it; `settings` are the backend's (`backend_config`). `files` is the directory where
+    /// file-backed backends (search) keep their data.
     pub fn grant(
         &self,
         tenant: &str,
         service: Service,
         backend: Option<Backend>,
         config: &BTreeMap<String, String>,
+        settings: &BackendSettings,
         files: Option<&Path>,
     ) -> Result<Grant, GrantError> {
         let Some(backend) = backend else {
+            if !settings.is_empty() {
+                return Err(GrantError::SettingsWithoutBackend);
+            }
             return Ok(Grant::default());
         };
         if !backend.serves(service) {
             return Err(GrantError::DoesNotServe { backend, service });
         }
+        let known = backend.settings(service);
+        if let Some(key) = config.keys().find(|k| known.contains(&k.as_str())) {
+            return Err(GrantError::SettingInConfig {
+                key: key.clone(),
+                backend,
+            });
+        }
+        if let Some(key) = settings.keys().find(|k| !known.contains(k)) {
+            return Err(GrantError::UnknownSetting {
+                key: key.to_string(),
+                backend,
+                known: if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+            });
+        }
+        let config = settings.as_map();
         let mut grant = Grant::default();
         if service == Service::Messaging && backend == Backend::Redis {
             grant.messaging = Some(self.redis_broker(tenant, config)?);

@@ -24,5 +24,5 @@ pub mod messaging;
 pub mod monitoring;
 pub mod search;
 
-pub use backend::{Backend, UnknownBackend};
+pub use backend::{Backend, BackendSettings, UnknownBackend};
 pub use grant::{Backends, Grant, GrantError};

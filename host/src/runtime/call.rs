@@ -9,6 +9,7 @@
 //! must outlive a call lives in the host-held buffer (see `buffer`).
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::Instrument;
@@ -17,14 +18,16 @@ use wasmtime::{Store, Trap};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi_http::WasiHttpCtx;
 
-use crate::binding::{Binding, InFlight};
+use crate::binding::{Binding, Generation, InFlight, Loaded};
 use crate::buffer::Lease;
-use crate::config::FILES_GUEST_PATH;
+use crate::config::{BindingSpec, FILES_GUEST_PATH};
 use crate::error::{Error, Result};
 use crate::identity::CallIdentity;
 use crate::limits::MemoryLimiter;
 use crate::metrics::Kind;
+use crate::native::Grant;
 use crate::outbound::OutboundPolicy;
+use crate::service::Service;
 use crate::state::CallState;
 
 use super::handle::Runtime;
@@ -65,37 +68,7 @@ impl Runtime {
             call_id, function, digest = %&generation.loaded.digest[..12],
         );
         let limits = generation.limits;
-        let mut wasi = WasiCtxBuilder::new();
-        if let Some(dir) = &generation.files {
-            wasi.preopened_dir(dir, FILES_GUEST_PATH, FsPerms::ReadWrite)
-                .map_err(|e| Error::Config {
-                    origin: format!("binding {}/{}", binding.tenant, binding.service),
-                    message: format!("files: cannot open {}: {e}", dir.display()),
-                })?;
-        }
-        let wasi = wasi.build();
-        let mut store = Store::new(
-            &self.inner.engine,
-            CallState {
-                wasi,
-                http: WasiHttpCtx::new(),
-                table: ResourceTable::new(),
-                hooks: OutboundPolicy::new(
-                    generation.rules.clone(),
-                    generation.forbidden.clone(),
-                    who.clone(),
-                    self.inner.metrics.clone(),
-                ),
-                lease: Lease::new(generation.buffer.clone(), call_id),
-                limiter: MemoryLimiter::new(limits.memory_bytes()),
-                who,
-                deadline: Instant::now() + limits.deadline(),
-                grants: generation.grants.clone(),
-            },
-        );
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(limits.deadline_ticks());
-        store.epoch_deadline_trap();
+        let mut store = self.store(generation, who)?;
         let pre = &generation.loaded.pre;
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
@@ -180,5 +153,98 @@ impl Runtime {
             &labels,
         );
         result
+    }
+
+    /// A store for one call of `generation`: its WASI context (the guest's `files` as
+    /// `/data`), outbound rules, buffer lease, memory cap and deadline.
+    fn store(&self, generation: &Generation, who: CallIdentity) -> Result<Store<CallState>> {
+        let limits = generation.limits;
+        let mut wasi = WasiCtxBuilder::new();
+        // A binding with a backend keeps `files` for the host: never the guest's.
+        if let Some(dir) = generation
+            .files
+            .as_ref()
+            .filter(|_| generation.backend.is_none())
+        {
+            wasi.preopened_dir(dir, FILES_GUEST_PATH, FsPerms::ReadWrite)
+                .map_err(|e| Error::Config {
+                    origin: format!("binding {}/{}", who.tenant, who.service),
+                    message: format!("files: cannot open {}: {e}", dir.display()),
+                })?;
+        }
+        let wasi = wasi.build();
+        let call_id = who.call_id;
+        let mut store = Store::new(
+            &self.inner.engine,
+            CallState {
+                wasi,
+                http: WasiHttpCtx::new(),
+                table: ResourceTable::new(),
+                hooks: OutboundPolicy::new(
+                    generation.rules.clone(),
+                    generation.forbidden.clone(),
+                    who.clone(),
+                    self.inner.metrics.clone(),
+                ),
+                lease: Lease::new(generation.buffer.clone(), call_id),
+                limiter: MemoryLimiter::new(limits.memory_bytes()),
+                who,
+                deadline: Instant::now() + limits.deadline(),
+                grants: generation.grants.clone(),
+            },
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(limits.deadline_ticks());
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+
+    /// Instantiates `loaded` once under `spec`'s limits, calling nothing and granting no
+    /// backend, so that a component that can never run (its memory at start is over the
+    /// cap, its start traps) is refused before it serves a call or replaces one that works.
+    pub(super) async fn probe(
+        &self,
+        tenant: &str,
+        service: Service,
+        loaded: &Arc<Loaded>,
+        spec: &BindingSpec,
+    ) -> Result<()> {
+        let generation = &Generation::new(
+            loaded.clone(),
+            spec,
+            Grant::default(),
+            self.inner.signer.clone(),
+            self.inner.metrics.clone(),
+        );
+        let who = CallIdentity {
+            tenant: tenant.into(),
+            service: service.as_str().into(),
+            adapter: generation.adapter.clone(),
+            call_id: self.inner.next_call.fetch_add(1, Ordering::Relaxed),
+        };
+        let limits = generation.limits;
+        let mut store = self.store(generation, who)?;
+        let started = tokio::time::timeout(
+            limits.deadline(),
+            generation.loaded.pre.instantiate_async(&mut store),
+        )
+        .await;
+        let why = match started {
+            Ok(Ok(_)) => return Ok(()),
+            Err(_) => format!(
+                "it does not start within limits.deadline_ms = {}",
+                limits.deadline().as_millis()
+            ),
+            Ok(Err(_)) if store.data().limiter.hit() => format!(
+                "it needs more memory to start than limits.memory_mib = {} allows",
+                limits.memory_mib
+            ),
+            Ok(Err(e)) => format!("it traps while starting: {:#}", e.root_cause()),
+        };
+        Err(Error::InvalidComponent {
+            component: generation.adapter.to_string(),
+            service: service.to_string(),
+            message: why,
+        })
     }
 }

@@ -25,7 +25,9 @@ impl Runtime {
             return Err(Error::config("tenant name must not be empty"));
         }
         self.check_limits(&spec)?;
+        self.check_files_apart(tenant, service, &spec)?;
         let loaded = self.load(service, &spec.component).await?;
+        self.probe(tenant, service, &loaded, &spec).await?;
         let generation = self.generation(tenant, service, loaded, &spec)?;
         let binding = Arc::new(Binding::new(tenant, service, generation));
         let mut map = self
@@ -81,7 +83,11 @@ impl Runtime {
         let _one_at_a_time = binding.swap_lock.lock().await;
         // Load first: a component that fails to compile or to implement the contract is
         // refused here and the old one keeps serving.
+        self.check_files_apart(&binding.tenant, binding.service, &spec)?;
         let loaded = self.load(binding.service, &spec.component).await?;
+        // Started once under its limits before it replaces a component that works.
+        self.probe(&binding.tenant, binding.service, &loaded, &spec)
+            .await?;
         let generation = self.generation(&binding.tenant, binding.service, loaded, &spec)?;
         let old = binding.replace(generation);
         let new_digest = binding.current().loaded.digest.clone();
@@ -157,6 +163,7 @@ impl Runtime {
         for (tenant, service, spec) in specs {
             self.check_limits(&spec)?;
             let l = self.load(service, &spec.component).await?;
+            self.probe(&tenant, service, &l, &spec).await?;
             loaded.push((tenant, service, spec, l));
         }
         let mut report = ReloadReport::default();

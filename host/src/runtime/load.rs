@@ -86,7 +86,8 @@ impl Runtime {
                 service,
                 spec.backend,
                 &spec.config,
-                spec.files.as_deref(),
+                &spec.backend_config,
+                spec.host_files(),
             )
             .map_err(|e| refuse(e.to_string()))?;
         Ok(Generation::new(
@@ -117,6 +118,60 @@ impl Runtime {
                 Error::config(format!("files: cannot create {}: {e}", dir.display()))
             })?;
         }
+        self.check_memory(spec)
+    }
+
+    /// Refuses a binding of (tenant, service) whose `files` directory is, holds or lies
+    /// inside another binding's where a guest could then reach what it must not: another
+    /// tenant's files, or a directory where the host keeps a backend's state (a binding with
+    /// a backend keeps `files` for the host; one without gives it to its component).
+    pub(super) fn check_files_apart(
+        &self,
+        tenant: &str,
+        service: Service,
+        spec: &BindingSpec,
+    ) -> Result<()> {
+        let Some(mine) = spec.files.as_deref() else {
+            return Ok(());
+        };
+        let mine = mine.canonicalize().unwrap_or_else(|_| mine.to_path_buf());
+        for other in self.all_bindings() {
+            if &*other.tenant == tenant && other.service == service {
+                continue;
+            }
+            let current = other.current();
+            let Some(theirs) = current.files.as_deref() else {
+                continue;
+            };
+            let theirs = theirs
+                .canonicalize()
+                .unwrap_or_else(|_| theirs.to_path_buf());
+            if !(mine.starts_with(&theirs) || theirs.starts_with(&mine)) {
+                continue;
+            }
+            let why = if &*other.tenant != tenant {
+                "another tenant's"
+            } else if spec.backend.is_some() != current.backend.is_some() {
+                "a guest would share the host's backend state with"
+            } else {
+                continue;
+            };
+            return Err(Error::Config {
+                origin: format!("binding {tenant}/{service}"),
+                message: format!(
+                    "files: {} overlaps {} files directory {} (binding {}/{}); give each its own directory",
+                    mine.display(),
+                    why,
+                    theirs.display(),
+                    other.tenant,
+                    other.service
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_memory(&self, spec: &BindingSpec) -> Result<()> {
         if self.inner.options.pooling && spec.limits.memory_mib > self.inner.options.max_memory_mib
         {
             return Err(Error::config(format!(

@@ -26,7 +26,7 @@ pub fn spec(kind: Kind, config: &[(&str, &str)]) -> BindingSpec {
             .backend(Backend::Tracing),
     };
     for (k, v) in config {
-        spec = spec.config(*k, *v);
+        spec = spec.backend_config(*k, *v);
     }
     spec
 }

@@ -2,6 +2,7 @@
 //!
 //! The components come from `make adapters` (target/components/, or `SWITCHYARD_COMPONENTS`).
 
+mod boundary;
 mod config;
 mod email;
 mod local;

@@ -57,7 +57,7 @@ pub fn spec(kind: Kind, redis: Option<&RedisServer>) -> BindingSpec {
 pub fn redis_spec(url: &str) -> BindingSpec {
     BindingSpec::new(ComponentSource::path(component("messaging-host")))
         .backend(Backend::Redis)
-        .config("url", url)
+        .backend_config("url", url)
 }
 
 impl Provider {

@@ -18,7 +18,7 @@ fn spec(config: &[(&str, &str)]) -> BindingSpec {
     let mut spec = BindingSpec::new(ComponentSource::path(component("monitoring-host")))
         .backend(Backend::Memory);
     for (k, v) in config {
-        spec = spec.config(*k, *v);
+        spec = spec.backend_config(*k, *v);
     }
     spec
 }
@@ -356,28 +356,34 @@ async fn tenants_land_in_their_own_projects() {
 #[tokio::test]
 async fn a_bad_sentry_setting_is_refused_at_load() {
     for (config, names) in [
-        (vec![("sentry_dsn", "not a dsn")], "config.sentry_dsn"),
+        (
+            vec![("sentry_dsn", "not a dsn")],
+            "backend_config.sentry_dsn",
+        ),
         (
             vec![("sentry_dsn", "ftp://secretkey@sentry.example.com/1")],
-            "config.sentry_dsn",
+            "backend_config.sentry_dsn",
         ),
         (
             vec![("sentry_dsn", "https://secretkey@sentry.example.com/project")],
-            "config.sentry_dsn",
+            "backend_config.sentry_dsn",
         ),
         (
             vec![("sentry_dsn", "https://sentry.example.com/1")],
-            "config.sentry_dsn",
+            "backend_config.sentry_dsn",
         ),
-        (vec![("sentry_dsn", "")], "config.sentry_dsn"),
+        (vec![("sentry_dsn", "")], "backend_config.sentry_dsn"),
         (
             vec![
                 ("sentry_dsn", "https://secretkey@sentry.example.com/1"),
                 ("sentry_environment", "a/b"),
             ],
-            "config.sentry_environment",
+            "backend_config.sentry_environment",
         ),
-        (vec![("sentry_release", "1.0")], "config.sentry_release"),
+        (
+            vec![("sentry_release", "1.0")],
+            "backend_config.sentry_release",
+        ),
     ] {
         let err = Runtime::builder()
             .options(options())
@@ -434,7 +440,7 @@ async fn rebinding_replaces_or_removes_the_client() {
             .await
             .expect_err("refused");
     assert!(
-        refused.to_string().contains("config.sentry_dsn"),
+        refused.to_string().contains("backend_config.sentry_dsn"),
         "{refused}"
     );
     capture(&p, "acme", "after the refusal").await;

@@ -13,7 +13,7 @@
 //! | `sentry_release` | Optional: the `release` of every event and transaction (1 to 200 bytes; no `/`, `\`, tab or newline). |
 //!
 //! An invalid DSN (or environment, or release) refuses the binding at load, with an error
-//! naming the key (`config.sentry_dsn ...`); an environment or release without a DSN is refused
+//! naming the key (`backend_config.sentry_dsn ...`); an environment or release without a DSN is refused
 //! too, as a likely mistake.
 //!
 //! # What is sent
@@ -94,23 +94,23 @@ pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 pub const MAX_TRANSACTION_SPANS: usize = 1000;
 
 /// A Sentry setting of a binding's configuration that cannot be used. Its message names the
-/// key (`config.sentry_dsn ...`), as binding errors do.
+/// key (`backend_config.sentry_dsn ...`), as binding errors do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// `sentry_dsn` is set to an empty string.
-    #[error("config.{DSN_KEY} is empty; remove the key to send nothing to Sentry")]
+    #[error("backend_config.{DSN_KEY} is empty; remove the key to send nothing to Sentry")]
     EmptyDsn,
     /// `sentry_dsn` does not parse as a DSN. The DSN itself is not repeated (it holds a key).
     #[error(
-        "config.{DSN_KEY} is not a valid Sentry DSN: {0}; expected \
+        "backend_config.{DSN_KEY} is not a valid Sentry DSN: {0}; expected \
          {{scheme}}://{{public_key}}@{{host}}[:{{port}}]/{{project_id}} with scheme http or https"
     )]
     InvalidDsn(String),
     /// `sentry_environment` or `sentry_release` is set without `sentry_dsn`.
-    #[error("config.{0} is set but config.{DSN_KEY} is not; set the DSN or remove the key")]
+    #[error("backend_config.{0} is set but backend_config.{DSN_KEY} is not; set the DSN or remove the key")]
     WithoutDsn(&'static str),
     /// `sentry_environment` or `sentry_release` is empty, too long or holds a forbidden character.
-    #[error("config.{key} must be 1 to {max} bytes without `/`, `\\`, tab or newline")]
+    #[error("backend_config.{key} must be 1 to {max} bytes without `/`, `\\`, tab or newline")]
     InvalidName {
         /// The key.
         key: &'static str,

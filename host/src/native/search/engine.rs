@@ -77,11 +77,32 @@ impl Engine {
             let Some(name) = entry.file_name().to_str().map(str::to_string) else {
                 continue;
             };
+            // The entry itself, not what a link points to: the host follows no link it did
+            // not make, so a link planted here can never open another directory's index.
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_symlink() {
+                tracing::warn!(
+                    target: "switchyard::search",
+                    entry = %dir.display(),
+                    "a symbolic link among the search indexes is ignored (the host never makes one)"
+                );
+                continue;
+            }
             if name.starts_with(".trash-") {
                 let _ = std::fs::remove_dir_all(&dir);
                 continue;
             }
-            if !dir.is_dir() || name.starts_with('.') {
+            if !kind.is_dir() || name.starts_with('.') {
+                continue;
+            }
+            if let Some(link) = first_link(&dir) {
+                tracing::warn!(
+                    target: "switchyard::search",
+                    index = %name, link = %link.display(),
+                    "search index not opened: it holds a symbolic link (the host never makes one)"
+                );
                 continue;
             }
             match open_index(&dir, &name) {
@@ -316,6 +337,23 @@ impl Engine {
         let index = self.index(name)?;
         query::run(&index.live(), name, s, started)
     }
+}
+
+/// A symbolic link anywhere under `dir`, if there is one.
+fn first_link(dir: &Path) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        let kind = entry.file_type().ok()?;
+        if kind.is_symlink() {
+            return Some(entry.path());
+        }
+        if kind.is_dir() {
+            if let Some(link) = first_link(&entry.path()) {
+                return Some(link);
+            }
+        }
+    }
+    None
 }
 
 fn not_found(name: &str) -> WitError {

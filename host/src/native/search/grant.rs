@@ -30,6 +30,15 @@ pub enum GrantError {
         /// The tenant whose indexes are there.
         other: String,
     },
+    /// The `search` directory under `files` is a symbolic link: the host never makes one.
+    #[error(
+        "files: {} is a symbolic link; the host keeps its indexes only in a directory it made",
+        .dir.display()
+    )]
+    Link {
+        /// The directory.
+        dir: PathBuf,
+    },
 }
 
 /// The engine of `tenant` for a binding whose `files` directory is `files`: the one it
@@ -41,6 +50,9 @@ pub fn grant(
     files: &Path,
 ) -> Result<Arc<Engine>, GrantError> {
     let root = files.join("search");
+    if std::fs::symlink_metadata(&root).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(GrantError::Link { dir: root });
+    }
     std::fs::create_dir_all(&root).map_err(|source| GrantError::CreateDir {
         dir: root.clone(),
         source,

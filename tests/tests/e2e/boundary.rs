@@ -1,0 +1,238 @@
+//! The tenant boundary under attack: each test is one finding of the hostile review (issue 12)
+//! and fails on the code before its fix.
+
+use serde_json::{json, Value};
+use switchyard_host::services::analytics::Event;
+use switchyard_host::{Backend, BindingSpec, ComponentSource, Error, FileConfig, Runtime, Service};
+
+use crate::support::{component, misbehave_spec, options, runtime, Contract};
+
+/// A tantivy search binding keeping its indexes in `dir`.
+fn search_spec(dir: &std::path::Path) -> BindingSpec {
+    BindingSpec::new(ComponentSource::path(component("search-host")))
+        .backend(Backend::Tantivy)
+        .files(dir)
+}
+
+async fn build(bindings: Vec<(&str, Service, BindingSpec)>) -> Result<Runtime, Error> {
+    let mut b = Runtime::builder().options(options());
+    for (tenant, service, spec) in bindings {
+        b = b.binding(tenant, service, spec);
+    }
+    b.build().await
+}
+
+fn search(rt: Runtime, tenant: &'static str) -> Contract {
+    Contract {
+        rt,
+        service: Service::Search,
+        tenant,
+    }
+}
+
+fn names(indexes: &Value) -> Vec<String> {
+    indexes
+        .as_array()
+        .expect("a list of indexes")
+        .iter()
+        .filter_map(|i| i["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Finding 1: a link planted among a tenant's search indexes (a guest that could write
+/// there, or one of an older version that could) must not open another tenant's index.
+#[tokio::test]
+async fn a_planted_link_never_opens_another_tenants_index() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (victim_dir, attacker_dir) = (tmp.path().join("victim"), tmp.path().join("attacker"));
+    {
+        let victim = search(
+            runtime(vec![("victim", Service::Search, search_spec(&victim_dir))]).await,
+            "victim",
+        );
+        victim
+            .ok(
+                "create-index",
+                json!({"name": "payroll", "settings": {"searchable": ["title"], "facets": [], "filterable": [], "sortable": []}}),
+            )
+            .await;
+        victim
+            .ok(
+                "index-documents",
+                json!({"index": "payroll", "documents": [{"id": "ceo", "body": {"title": "salary 1000000"}}]}),
+            )
+            .await;
+        victim.rt.shutdown().await;
+    }
+    std::fs::create_dir_all(attacker_dir.join("search")).expect("mkdir");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        "../../victim/search/payroll",
+        attacker_dir.join("search").join("stolen"),
+    )
+    .expect("symlink");
+
+    let rt = runtime(vec![
+        ("victim", Service::Search, search_spec(&victim_dir)),
+        ("attacker", Service::Search, search_spec(&attacker_dir)),
+    ])
+    .await;
+    let attacker = search(rt, "attacker");
+    let listed = names(&attacker.ok("list-indexes", json!({})).await);
+    assert!(
+        !listed.contains(&"stolen".to_string()),
+        "the link was followed: {listed:?}"
+    );
+    let err = attacker
+        .err("get-document", json!({"index": "stolen", "id": "ceo"}))
+        .await;
+    assert!(!err.message.contains("salary"), "{err:?}");
+    // The victim's index is whole and still its own.
+    let victim = attacker
+        .call_as(
+            "victim",
+            "get-document",
+            json!({"index": "payroll", "id": "ceo"}),
+        )
+        .await
+        .expect("the victim reads its document");
+    assert_eq!(victim["id"], "ceo");
+}
+
+/// Finding 1, at its cause: the directory where the host keeps a tenant's indexes is never
+/// one a guest can write, neither the tenant's own other bindings' nor another tenant's.
+#[tokio::test]
+async fn no_guest_can_write_where_the_host_keeps_search_indexes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let shared = tmp.path().join("acme");
+    // The tenant's own Wasm adapter given the directory the host keeps its indexes in.
+    let err = build(vec![
+        ("acme", Service::Search, search_spec(&shared)),
+        (
+            "acme",
+            Service::Analytics,
+            misbehave_spec().files(shared.join("search")),
+        ),
+    ])
+    .await
+    .err()
+    .expect("a guest directory over the host's indexes is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("files:") && text.contains("acme/search"),
+        "{text}"
+    );
+    // Another tenant's adapter given a directory inside this tenant's.
+    let err = build(vec![
+        (
+            "acme",
+            Service::Analytics,
+            misbehave_spec().files(tmp.path().join("a")),
+        ),
+        (
+            "globex",
+            Service::Analytics,
+            misbehave_spec().files(tmp.path().join("a").join("b")),
+        ),
+    ])
+    .await
+    .err()
+    .expect("a directory inside another tenant's is refused");
+    assert!(err.to_string().contains("another tenant's"), "{err}");
+    // Apart, both bind.
+    build(vec![
+        ("acme", Service::Search, search_spec(&tmp.path().join("s"))),
+        (
+            "acme",
+            Service::Analytics,
+            misbehave_spec().files(tmp.path().join("t")),
+        ),
+    ])
+    .await
+    .expect("separate directories bind");
+}
+
+/// Finding 9: a component that can never run (a 200 MiB `.bss` against a 64 MiB cap) is
+/// refused before it replaces one that works, which keeps serving.
+#[tokio::test]
+async fn a_component_that_cannot_start_never_replaces_one_that_works() {
+    let big = || ComponentSource::path(component("test-big-start"));
+    let rt = runtime(vec![("acme", Service::Analytics, misbehave_spec())]).await;
+    let before = rt.bindings()[0].digest.clone();
+    let err = rt
+        .swap("acme", Service::Analytics, big())
+        .await
+        .expect_err("the swap is refused");
+    let text = err.to_string();
+    assert!(text.contains("limits.memory_mib = 32"), "{text}");
+    assert_eq!(rt.bindings()[0].digest, before, "the old component stays");
+    rt.analytics("acme")
+        .expect("binding")
+        .track(&Event::new("ok", "u"))
+        .await
+        .expect("and keeps serving");
+    // Nor is it bound in the first place.
+    let err = build(vec![(
+        "globex",
+        Service::Analytics,
+        BindingSpec::new(big()),
+    )])
+    .await
+    .err()
+    .expect("binding it is refused");
+    assert!(err.to_string().contains("memory"), "{err}");
+}
+
+/// Finding 6: a backend's settings (a Redis password, a Sentry DSN) are the host's; in
+/// `config`, which the component reads, they are refused, and `backend_config` takes them
+/// (secret sources too) without the component ever seeing them.
+#[tokio::test]
+async fn backend_settings_never_sit_where_the_component_reads() {
+    let spec = BindingSpec::new(ComponentSource::path(component("messaging-host")))
+        .backend(Backend::Redis)
+        .config("url", "redis://:hunter2@127.0.0.1:1/0");
+    let err = build(vec![("acme", Service::Messaging, spec)])
+        .await
+        .err()
+        .expect("a backend setting in config is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("config.url") && text.contains("backend_config"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+
+    let spec = BindingSpec::new(ComponentSource::path(component("monitoring-host")))
+        .backend(Backend::Memory)
+        .config("sentry_dsn", "https://key@sentry.example.com/1");
+    assert!(build(vec![("acme", Service::Monitoring, spec)])
+        .await
+        .is_err());
+
+    // From a file: a secret source in backend_config, nothing of it in config.
+    std::env::set_var(
+        "SWITCHYARD_TEST_BOUNDARY_DSN",
+        "https://key@sentry.example.com/7",
+    );
+    let file = r#"
+[tenants.acme.monitoring]
+component = "monitoring-host.wasm"
+backend = "memory"
+config = { note = "visible" }
+backend_config = { sentry_dsn = { env = "SWITCHYARD_TEST_BOUNDARY_DSN" }, sentry_environment = "prod" }
+"#;
+    let cfg = FileConfig::parse(file, "t.toml").expect("parses");
+    let specs = cfg
+        .bindings(std::path::Path::new("."), "t.toml")
+        .expect("bindings");
+    let spec = &specs[0].2;
+    assert_eq!(spec.config.len(), 1, "{:?}", spec.config);
+    assert_eq!(
+        spec.backend_config.get("sentry_dsn").map(String::as_str),
+        Some("https://key@sentry.example.com/7")
+    );
+    assert!(
+        !format!("{spec:?}").contains("key@sentry"),
+        "Debug shows no setting's value"
+    );
+}
