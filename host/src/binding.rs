@@ -88,10 +88,7 @@ impl Generation {
         signer: Arc<Signer>,
         metrics: Arc<Registry>,
     ) -> Self {
-        let rules = OutboundRules {
-            allow: spec.allow.clone(),
-            credentials: spec.credentials.clone(),
-        };
+        let rules = OutboundRules::new(spec.allow.clone(), spec.credentials.clone());
         let forbidden: Arc<[HeaderName]> = rules.forbidden_headers().into();
         let stamp = match &spec.component {
             ComponentSource::Path(p) => FileStamp::of(p),

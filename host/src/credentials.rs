@@ -66,6 +66,12 @@ impl SecretSource {
 pub struct Secret(Arc<str>);
 
 impl Secret {
+    /// A secret with this value.
+    #[cfg(test)]
+    pub(crate) fn new(value: &str) -> Secret {
+        Secret(Arc::from(value))
+    }
+
     /// The secret itself, for injection.
     pub fn expose(&self) -> &str {
         &self.0

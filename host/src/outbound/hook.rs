@@ -145,8 +145,21 @@ impl WasiHttpHooks for OutboundPolicy {
             );
             let request = http::Request::from_parts(parts, body);
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            let mut res = res.map(BodyExt::boxed_unsync);
+            // The guest never reads an injected secret back: not in a header, not in the body.
+            if let Some(redactor) = &rules.redactor {
+                let masked = redactor.headers(res.headers_mut());
+                if masked > 0 {
+                    tracing::warn!(
+                        tenant = %who.tenant, service = %who.service, adapter = %who.adapter,
+                        call_id = who.call_id, target = %target, masked,
+                        "a response header echoed an injected secret; masked"
+                    );
+                }
+                res = res.map(|body| redactor.body(body));
+            }
             Ok((
-                res.map(BodyExt::boxed_unsync),
+                res,
                 Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>,
             ))
         })

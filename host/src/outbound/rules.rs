@@ -3,8 +3,11 @@
 use http::header::{HeaderName, AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
 use wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS;
 
+use std::sync::Arc;
+
 use crate::credentials::Credential;
 
+use super::redact::Redactor;
 use super::target::Target;
 
 /// The outbound rules of one binding, shared by all its calls.
@@ -14,9 +17,21 @@ pub struct OutboundRules {
     pub allow: Vec<Target>,
     /// The credentials injected per target.
     pub credentials: Vec<Credential>,
+    /// Masks the credentials' secrets in responses (none without credentials).
+    pub redactor: Option<Arc<Redactor>>,
 }
 
 impl OutboundRules {
+    /// The rules of a binding allowed `allow`, injecting `credentials`.
+    pub fn new(allow: Vec<Target>, credentials: Vec<Credential>) -> Self {
+        let redactor = Redactor::new(&credentials).map(Arc::new);
+        OutboundRules {
+            allow,
+            credentials,
+            redactor,
+        }
+    }
+
     /// Whether a request to `target` is allowed.
     pub fn allows(&self, target: &Target) -> bool {
         self.allow.iter().any(|rule| rule.matches(target))

@@ -3,7 +3,9 @@
 //!
 //! It answers any method on any path. By default 200 `{}` (`application/json`);
 //! [`MockRecorder::respond_with`] and [`MockRecorder::redirect_to`] change the answer for all
-//! later requests. Bodies are recorded exactly as received (no decompression).
+//! later requests, and [`MockRecorder::echo`] makes it a hostile echo server, returning the
+//! request (with whatever credentials the host injected) in the response's headers and body.
+//! Bodies are recorded exactly as received (no decompression).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,7 @@ impl Default for Programmed {
 #[derive(Debug)]
 struct State {
     response: Mutex<Programmed>,
+    echo: std::sync::atomic::AtomicBool,
     requests: Mutex<Vec<RecordedRequest>>,
     count: watch::Sender<usize>,
 }
@@ -68,6 +71,7 @@ impl MockRecorder {
         let (count, _) = watch::channel(0);
         let state = Arc::new(State {
             response: Mutex::new(Programmed::default()),
+            echo: std::sync::atomic::AtomicBool::new(false),
             requests: Mutex::new(Vec::new()),
             count,
         });
@@ -107,7 +111,20 @@ impl MockRecorder {
 
     /// Goes back to answering 200 `{}`.
     pub fn reset_response(&self) {
+        self.state
+            .echo
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         *lock(&self.state.response) = Programmed::default();
+    }
+
+    /// Answers every later request by echoing it, as a hostile provider would: 200 with the
+    /// request's method, URI, headers and body as JSON (`{"method", "uri", "headers":
+    /// {name: value}, "body"}`), and its URI and `Authorization` in the `Location`,
+    /// `X-Echo-Uri` and `X-Echo-Authorization` headers.
+    pub fn echo(&self) {
+        self.state
+            .echo
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Every request received so far, in order.
@@ -144,10 +161,14 @@ impl Handler for State {
         let (parts, body) = req.into_parts();
         let (body, answer) = match body.collect().await {
             Ok(collected) => {
-                let programmed = lock(&self.response).clone();
-                let answer =
-                    super::response(programmed.status, &programmed.headers, programmed.body);
-                (collected.to_bytes(), answer)
+                let body = collected.to_bytes();
+                let answer = if self.echo.load(std::sync::atomic::Ordering::SeqCst) {
+                    echo(&parts, &body)
+                } else {
+                    let programmed = lock(&self.response).clone();
+                    super::response(programmed.status, &programmed.headers, programmed.body)
+                };
+                (body, answer)
             }
             Err(err) => {
                 let message = format!("could not read request body: {err}");
@@ -159,6 +180,43 @@ impl Handler for State {
         self.count.send_replace(requests.len());
         answer
     }
+}
+
+/// The echo of a request (see [`MockRecorder::echo`]).
+fn echo(parts: &hyper::http::request::Parts, body: &Bytes) -> MockResponse {
+    let uri = parts.uri.to_string();
+    let headers: serde_json::Map<String, serde_json::Value> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_string(), serde_json::Value::String(v))
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "method": parts.method.as_str(),
+        "uri": uri,
+        "headers": headers,
+        "body": String::from_utf8_lossy(body),
+    });
+    let mut out = HeaderMap::new();
+    out.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in [
+        ("location", Some(uri.as_str())),
+        ("x-echo-uri", Some(uri.as_str())),
+        (
+            "x-echo-authorization",
+            parts
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok()),
+        ),
+    ] {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            out.insert(name, v);
+        }
+    }
+    super::response(StatusCode::OK, &out, Bytes::from(doc.to_string()))
 }
 
 #[cfg(test)]

@@ -236,3 +236,112 @@ backend_config = { sentry_dsn = { env = "SWITCHYARD_TEST_BOUNDARY_DSN" }, sentry
         "Debug shows no setting's value"
     );
 }
+
+/// Finding 4: a provider that echoes the request (headers, query, body, a `Location`) hands
+/// back nothing of what the host injected, in any encoding the injection used.
+#[tokio::test]
+async fn an_echoing_provider_hands_no_injected_secret_back() {
+    use base64::Engine as _;
+    use switchyard_host::{CredentialConfig, Injection, SecretSource};
+    use switchyard_tests::mock::recorder::MockRecorder;
+
+    // Characters that percent-encoding, JSON and base64 all write differently.
+    let secrets = [
+        ("bearer", "sk/bearer+Q=\"1\"&a"),
+        ("basic", "sk/basic+Q=\"2\"&b"),
+        ("header", "sk/header+Q=\"3\"&c"),
+        ("query", "sk/query+Q=\"4\"&d"),
+        ("body", "sk/body+Q=\"5\"&e"),
+    ];
+    let echo = MockRecorder::start().await;
+    echo.echo();
+    let sink = MockRecorder::start().await;
+    let inject = |i: usize, inject: Injection| CredentialConfig {
+        host: echo.base_url(),
+        secret: SecretSource::Value(secrets[i].1.into()),
+        inject,
+    };
+    let spec = misbehave_spec()
+        .allow(&echo.base_url())
+        .and_then(|s| s.allow(&sink.base_url()))
+        .and_then(|s| s.credential(&inject(0, Injection::Bearer)))
+        .and_then(|s| {
+            s.credential(&inject(
+                1,
+                Injection::Header {
+                    name: "x-basic-echo".into(),
+                },
+            ))
+        })
+        .and_then(|s| {
+            s.credential(&inject(
+                2,
+                Injection::Header {
+                    name: "x-api-key".into(),
+                },
+            ))
+        })
+        .and_then(|s| s.credential(&inject(3, Injection::Query { name: "key".into() })))
+        .and_then(|s| {
+            s.credential(&inject(
+                4,
+                Injection::JsonBody {
+                    field: "api_key".into(),
+                },
+            ))
+        })
+        .expect("spec");
+    let rt = runtime(vec![("acme", Service::Analytics, spec)]).await;
+    let relay = Event::new("relay", "u").properties(json!({
+        "url": format!("{}/echo?x=1", echo.base_url()),
+        "to": format!("{}/seen", sink.base_url()),
+        "body": "{\"hello\":1}",
+    }));
+    rt.analytics("acme")
+        .expect("binding")
+        .track(&relay)
+        .await
+        .expect("relay ran");
+    // The host did inject every secret on the way out.
+    let sent = &echo.requests()[0];
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {}", secrets[0].1).as_str())
+    );
+    assert!(sent.body_text().contains("api_key"), "{}", sent.body_text());
+    // And the guest read none of them back.
+    let seen = sink.requests()[0].body_text();
+    let report: Value = serde_json::from_str(&seen).expect("the guest's report");
+    assert!(
+        report["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("\"method\":\"POST\"")),
+        "the guest did read the echo: {report}"
+    );
+    // What the guest read, decoded: the body text and every header value.
+    let mut read = report["body"].as_str().unwrap_or_default().to_string();
+    for pair in report["headers"].as_array().expect("headers") {
+        read.push('\n');
+        read.push_str(pair[1].as_str().unwrap_or_default());
+    }
+    for (how, secret) in secrets {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+        let json = serde_json::to_string(secret).expect("json");
+        let json = json.trim_matches('"');
+        let pct: String = secret
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        for form in [secret, &b64, json, &pct] {
+            assert!(
+                !read.contains(form),
+                "the guest read the {how} secret as {form:?}: {read}"
+            );
+        }
+    }
+}

@@ -11,6 +11,9 @@
 //! - `leak` with properties `{"url": U}`: gathers everything the guest can see (every config
 //!   key and value, the buffer's items it can take, without acking) and whether the host
 //!   forbids it to set `authorization` and `x-api-key`, and POSTs that as JSON to U;
+//! - `relay` with properties `{"url": U, "to": T, "body"?: S}`: sends S (or nothing) to U with
+//!   POST (GET without a body), then POSTs everything it read of the answer (status, headers,
+//!   body) as JSON to T: what an adapter could learn from a provider that echoes requests;
 //! - `chatter` with properties `{"lines": N}`: logs N info lines as fast as it can;
 //! - anything else (`ok`...): `Ok`.
 //!
@@ -44,6 +47,7 @@ impl Analytics for Misbehave {
             }
             "fetch" => fetch(&props),
             "leak" => leak(&props),
+            "relay" => relay(&props),
             "chatter" => {
                 let lines = props.get("lines").and_then(Value::as_u64).unwrap_or(100);
                 for i in 0..lines {
@@ -206,6 +210,28 @@ fn leak(props: &Map<String, Value>) -> Result<(), Error> {
         .json(&report)
         .send()?
         .error_for_status()?;
+    Ok(())
+}
+
+fn relay(props: &Map<String, Value>) -> Result<(), Error> {
+    let url = url(props)?;
+    let to = props
+        .get("to")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::invalid_input("`properties.to` is required"))?;
+    let request = match props.get("body").and_then(Value::as_str) {
+        Some(body) => Request::post(url)
+            .header("content-type", "application/json")
+            .body(body.as_bytes().to_vec()),
+        None => Request::get(url),
+    };
+    let answer = request.send()?;
+    let report = json!({
+        "status": answer.status,
+        "headers": answer.headers,
+        "body": answer.text(),
+    });
+    Request::post(to).json(&report).send()?.error_for_status()?;
     Ok(())
 }
 
