@@ -31,6 +31,10 @@ pub struct Limits {
     pub log_burst: u32,
 }
 
+/// The most host resources (HTTP requests, header maps, streams, pollables...) one call may
+/// hold at once; one more fails in the guest instead of growing the host's memory.
+pub const MAX_RESOURCES: usize = 1024;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -53,6 +57,15 @@ impl Limits {
     /// The memory cap in bytes.
     pub fn memory_bytes(&self) -> u64 {
         self.memory_mib.saturating_mul(1024 * 1024)
+    }
+
+    /// The most bytes one `wasi:http` fields resource (a header map) may hold in the host:
+    /// the memory cap shared out over [`MAX_RESOURCES`], between 8 KiB and 128 KiB. With at
+    /// most [`MAX_RESOURCES`] resources alive, what a guest can make the host hold in header
+    /// maps stays within its own memory cap.
+    pub fn field_bytes(&self) -> usize {
+        let share = self.memory_bytes() / MAX_RESOURCES as u64;
+        share.clamp(8 * 1024, 128 * 1024) as usize
     }
 
     /// The deadline in epoch ticks, rounded up, at least one.

@@ -23,7 +23,7 @@ use crate::buffer::Lease;
 use crate::config::{BindingSpec, FILES_GUEST_PATH};
 use crate::error::{Error, Result};
 use crate::identity::CallIdentity;
-use crate::limits::MemoryLimiter;
+use crate::limits::{MemoryLimiter, MAX_RESOURCES};
 use crate::metrics::Kind;
 use crate::native::Grant;
 use crate::outbound::OutboundPolicy;
@@ -174,12 +174,17 @@ impl Runtime {
         }
         let wasi = wasi.build();
         let call_id = who.call_id;
+        // What the guest can make the host hold, bounded by the binding's limits.
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(limits.field_bytes());
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let mut store = Store::new(
             &self.inner.engine,
             CallState {
                 wasi,
-                http: WasiHttpCtx::new(),
-                table: ResourceTable::new(),
+                http,
+                table,
                 hooks: OutboundPolicy::new(
                     generation.rules.clone(),
                     generation.forbidden.clone(),

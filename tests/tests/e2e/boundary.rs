@@ -345,3 +345,36 @@ async fn an_echoing_provider_hands_no_injected_secret_back() {
         }
     }
 }
+
+/// Finding 3: what a guest makes the host hold outside its linear memory (header maps and
+/// other `wasi:http` resources) is bounded by the binding's limits: big header values and
+/// thousands of live resources are refused in the guest, and the next call works.
+#[tokio::test]
+async fn host_memory_a_guest_causes_stays_within_its_limits() {
+    let rt = runtime(vec![("acme", Service::Analytics, misbehave_spec())]).await;
+    let a = rt.analytics("acme").expect("binding");
+    let fill = |count: u64, size: u64| {
+        Event::new("fields", "u").properties(json!({"count": count, "size": size}))
+    };
+    // A few ordinary headers are fine.
+    a.track(&fill(10, 1024))
+        .await
+        .expect("small header maps work");
+    // 120 KB values: once 300 MiB of host memory for 2,500 of them.
+    let err = a
+        .track(&fill(2_500, 120_000))
+        .await
+        .expect_err("a 120 KB header value is refused under a 32 MiB cap");
+    let err = err.to_string();
+    assert!(
+        err.contains("header map 0 of 2500") || err.contains("size of fields exceeds limit"),
+        "refused at once: {err}"
+    );
+    // Many small maps kept alive: bounded by the resource count.
+    a.track(&fill(5_000, 16))
+        .await
+        .expect_err("5,000 live header maps are more than a call may hold");
+    a.track(&Event::new("ok", "u"))
+        .await
+        .expect("the next call works");
+}

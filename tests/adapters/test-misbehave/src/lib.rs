@@ -14,6 +14,9 @@
 //! - `relay` with properties `{"url": U, "to": T, "body"?: S}`: sends S (or nothing) to U with
 //!   POST (GET without a body), then POSTs everything it read of the answer (status, headers,
 //!   body) as JSON to T: what an adapter could learn from a provider that echoes requests;
+//! - `fields` with properties `{"count": N, "size": S}`: creates N `wasi:http` header maps,
+//!   each holding one S-byte value, and keeps them all (host memory a guest can cause);
+//!   `Ok` when all were made, `invalid-input` naming the first refused otherwise;
 //! - `chatter` with properties `{"lines": N}`: logs N info lines as fast as it can;
 //! - anything else (`ok`...): `Ok`.
 //!
@@ -48,6 +51,7 @@ impl Analytics for Misbehave {
             "fetch" => fetch(&props),
             "leak" => leak(&props),
             "relay" => relay(&props),
+            "fields" => fields(&props),
             "chatter" => {
                 let lines = props.get("lines").and_then(Value::as_u64).unwrap_or(100);
                 for i in 0..lines {
@@ -210,6 +214,24 @@ fn leak(props: &Map<String, Value>) -> Result<(), Error> {
         .json(&report)
         .send()?
         .error_for_status()?;
+    Ok(())
+}
+
+fn fields(props: &Map<String, Value>) -> Result<(), Error> {
+    let count = props.get("count").and_then(Value::as_u64).unwrap_or(100);
+    let size = props.get("size").and_then(Value::as_u64).unwrap_or(1024) as usize;
+    let value = vec![b'a'; size];
+    let name = "x-fill".to_string();
+    let mut kept = Vec::new();
+    for i in 0..count {
+        let fields = wasi::http::types::Fields::new();
+        if let Err(e) = fields.append(&name, &value) {
+            return Err(Error::invalid_input(format!(
+                "header map {i} of {count} refused: {e:?}"
+            )));
+        }
+        kept.push(fields);
+    }
     Ok(())
 }
 
