@@ -55,6 +55,39 @@ impl FileStamp {
     }
 }
 
+/// The lifecycle backoff of a generation with buffered work.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    /// Ticks in a row that failed and delivered nothing.
+    pub fruitless: u32,
+    /// No tick before this.
+    pub next: Option<std::time::Instant>,
+}
+
+impl Backoff {
+    /// The longest wait between ticks that deliver nothing.
+    pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+    /// Whether a tick may run at `now`.
+    pub fn ready(&self, now: std::time::Instant) -> bool {
+        self.next.is_none_or(|next| now >= next)
+    }
+
+    /// Records a tick's outcome: progress resets the wait, none doubles it (from `every`,
+    /// up to [`Backoff::MAX_WAIT`]).
+    pub fn record(&mut self, progress: bool, every: std::time::Duration, now: std::time::Instant) {
+        if progress {
+            *self = Backoff::default();
+            return;
+        }
+        self.fruitless = self.fruitless.saturating_add(1);
+        let wait = every
+            .saturating_mul(1u32 << self.fruitless.min(16))
+            .min(Self::MAX_WAIT);
+        self.next = Some(now + wait);
+    }
+}
+
 /// One component serving a binding, with everything it serves with.
 pub(crate) struct Generation {
     pub loaded: Arc<Loaded>,
@@ -76,6 +109,9 @@ pub(crate) struct Generation {
     pub stamp: Mutex<Option<FileStamp>>,
     /// Held by a tick or drain, so the two never overlap.
     pub work: Arc<tokio::sync::Mutex<()>>,
+    /// When the next tick or drain may run: pushed back after each one that fails having
+    /// delivered nothing, so an item that never delivers costs less and less.
+    pub backoff: Mutex<Backoff>,
     inflight: AtomicUsize,
     idle: Notify,
 }
@@ -118,6 +154,7 @@ impl Generation {
             loaded_at: SystemTime::now(),
             stamp: Mutex::new(stamp),
             work: Arc::new(tokio::sync::Mutex::new(())),
+            backoff: Mutex::new(Backoff::default()),
             inflight: AtomicUsize::new(0),
             idle: Notify::new(),
         }

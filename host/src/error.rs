@@ -49,6 +49,17 @@ pub enum Error {
     /// The arguments of a call by name do not fit the function's WIT signature.
     #[error("bad arguments for '{function}': {message}")]
     BadArguments { function: String, message: String },
+    /// The arguments are larger than the binding's memory lets its component take in.
+    #[error(
+        "the arguments of '{function}' hold {bytes} bytes; a {service} call takes at most \
+         {limit} (an eighth of the binding's limits.memory_mib)"
+    )]
+    ArgumentsTooLarge {
+        service: String,
+        function: String,
+        bytes: usize,
+        limit: usize,
+    },
     /// A component file could not be read.
     #[error("cannot read component {path}: {source}")]
     ReadComponent {
@@ -142,6 +153,7 @@ impl Error {
             Error::UnknownService(_) => "unknown_service",
             Error::UnknownFunction { .. } => "unknown_function",
             Error::BadArguments { .. } => "bad_arguments",
+            Error::ArgumentsTooLarge { .. } => "too_large",
             Error::ReadComponent { .. } => "component_unreadable",
             Error::InvalidComponent { .. } => "invalid_component",
             Error::Deadline { .. } => "deadline_exceeded",
@@ -172,6 +184,7 @@ impl Error {
     pub fn http_status(&self) -> u16 {
         match self {
             Error::BadArguments { .. } | Error::ReadComponent { .. } => 400,
+            Error::ArgumentsTooLarge { .. } => 413,
             Error::UnknownTenant(_)
             | Error::UnknownBinding { .. }
             | Error::UnknownService(_)

@@ -317,6 +317,28 @@ pub fn to_json(v: &Val) -> Value {
     }
 }
 
+/// About how many bytes `vals` take in a component's memory once passed in: strings and
+/// lists their contents (and a pointer and length each), scalars their size.
+pub fn payload_bytes(vals: &[Val]) -> usize {
+    vals.iter().map(val_bytes).sum()
+}
+
+fn val_bytes(v: &Val) -> usize {
+    let boxed = |v: &Option<Box<Val>>| 4 + v.as_deref().map_or(0, val_bytes);
+    match v {
+        Val::String(s) => 8 + s.len(),
+        Val::List(items) | Val::Tuple(items) => 8 + items.iter().map(val_bytes).sum::<usize>(),
+        Val::Record(fields) => fields.iter().map(|(_, v)| val_bytes(v)).sum(),
+        Val::Variant(_, v) | Val::Option(v) => boxed(v),
+        Val::Result(Ok(v)) | Val::Result(Err(v)) => boxed(v),
+        Val::Bool(_) | Val::U8(_) | Val::S8(_) => 1,
+        Val::U16(_) | Val::S16(_) => 2,
+        Val::U32(_) | Val::S32(_) | Val::Float32(_) | Val::Char(_) | Val::Enum(_) => 4,
+        Val::Flags(names) => 4 + names.len(),
+        _ => 8,
+    }
+}
+
 /// What kind of JSON value `v` is, for messages (`a string`, `an array`...).
 pub fn json_kind(v: &Value) -> &'static str {
     match v {

@@ -2,7 +2,9 @@
 //! `switchyard:adapter/signing` import, verified by the server before it serves them.
 //!
 //! A URL names the tenant, service, method and resource, and carries an expiry and an
-//! HMAC-SHA256 over all of them with a key the host holds (`server.signing_key`; a random key
+//! HMAC-SHA256 over all of them with a key the host holds. The resource is signed as its
+//! exact list of path segments (each length-prefixed), so a URL whose decoded segments split
+//! it differently (`docs%2Fsub/a.txt` for `docs/sub/a.txt`) does not verify (`server.signing_key`; a random key
 //! per process when none is configured, so URLs then stop working at restart). The adapter
 //! asks for a URL and never sees the key.
 //!
@@ -89,18 +91,14 @@ impl Signer {
         tenant: &str,
         service: &str,
         method: &str,
-        resource: &str,
+        segments: &[&str],
         expires: u64,
     ) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        for part in [
-            "switchyard-signed-url-v1",
-            tenant,
-            service,
-            method,
-            resource,
-        ] {
+        let head = ["switchyard-signed-url-v2", tenant, service, method];
+        mac.update(&(segments.len() as u64).to_le_bytes());
+        for part in head.iter().chain(segments) {
             mac.update(&(part.len() as u64).to_le_bytes());
             mac.update(part.as_bytes());
         }
@@ -117,13 +115,14 @@ impl Signer {
         resource: &str,
         expires: u64,
     ) -> String {
+        let segments: Vec<&str> = resource.split('/').collect();
         let sig = hex::encode(
-            self.mac(tenant, service, method, resource, expires)
+            self.mac(tenant, service, method, &segments, expires)
                 .finalize()
                 .into_bytes(),
         );
-        let path: Vec<String> = resource
-            .split('/')
+        let path: Vec<String> = segments
+            .iter()
             .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
             .collect();
         format!(
@@ -135,13 +134,14 @@ impl Signer {
         )
     }
 
-    /// Checks a signed URL's parts (the resource decoded) against the clock.
+    /// Checks a signed URL's parts against the clock: `segments` are the resource's path
+    /// segments, each decoded on its own (never joined first).
     pub fn verify(
         &self,
         tenant: &str,
         service: &str,
         method: &str,
-        resource: &str,
+        segments: &[&str],
         query: Option<&str>,
     ) -> Result<(), SignatureError> {
         let mut expires = None;
@@ -160,7 +160,7 @@ impl Signer {
         let sig =
             hex::decode(sig.ok_or_else(|| SignatureError::Malformed("no sig parameter".into()))?)
                 .map_err(|_| SignatureError::Malformed("sig is not hex".into()))?;
-        self.mac(tenant, service, method, resource, expires)
+        self.mac(tenant, service, method, segments, expires)
             .verify_slice(&sig)
             .map_err(|_| SignatureError::BadSignature)?;
         if unix_now() >= expires {
@@ -190,13 +190,16 @@ mod tests {
         assert!(url.starts_with("http://h:1/v1/signed/acme/storage/b/a%20b/%C3%BC.png?expires="));
         let query = url.split_once('?').map(|(_, q)| q);
         assert_eq!(
-            s.verify("acme", "storage", "GET", "b/a b/ü.png", query),
+            s.verify("acme", "storage", "GET", &["b", "a b", "ü.png"], query),
             Ok(())
         );
         for (t, m, r) in [
-            ("globex", "GET", "b/a b/ü.png"),
-            ("acme", "PUT", "b/a b/ü.png"),
-            ("acme", "GET", "b/other"),
+            ("globex", "GET", &["b", "a b", "ü.png"][..]),
+            ("acme", "PUT", &["b", "a b", "ü.png"]),
+            ("acme", "GET", &["b", "other"]),
+            // The same text split another way (`b%2Fa b/ü.png`): another resource.
+            ("acme", "GET", &["b/a b", "ü.png"]),
+            ("acme", "GET", &["b", "a b/ü.png"]),
         ] {
             assert_eq!(
                 s.verify(t, "storage", m, r, query),
@@ -205,12 +208,18 @@ mod tests {
         }
         let other = Signer::new(b"other".to_vec(), "http://h:1");
         assert_eq!(
-            other.verify("acme", "storage", "GET", "b/a b/ü.png", query),
+            other.verify("acme", "storage", "GET", &["b", "a b", "ü.png"], query),
             Err(SignatureError::BadSignature)
         );
         let longer = query.map(|q| q.replacen(&exp.to_string(), &(exp + 1000).to_string(), 1));
         assert_eq!(
-            s.verify("acme", "storage", "GET", "b/a b/ü.png", longer.as_deref()),
+            s.verify(
+                "acme",
+                "storage",
+                "GET",
+                &["b", "a b", "ü.png"],
+                longer.as_deref()
+            ),
             Err(SignatureError::BadSignature)
         );
     }
@@ -222,11 +231,11 @@ mod tests {
         let url = s.sign("t", "storage", "GET", "b/k", exp);
         let query = url.split_once('?').map(|(_, q)| q);
         assert_eq!(
-            s.verify("t", "storage", "GET", "b/k", query),
+            s.verify("t", "storage", "GET", &["b", "k"], query),
             Err(SignatureError::Expired(exp))
         );
         assert!(matches!(
-            s.verify("t", "storage", "GET", "b/k", Some("sig=00")),
+            s.verify("t", "storage", "GET", &["b", "k"], Some("sig=00")),
             Err(SignatureError::Malformed(_))
         ));
     }

@@ -79,19 +79,20 @@ impl Runtime {
         Ok(rt)
     }
 
-    /// Checks a signed URL of (tenant, service) for `method` on `resource` (decoded), with
-    /// the request's query string.
+    /// Checks a signed URL of (tenant, service) for `method` on the resource whose path
+    /// segments (after the service, each decoded on its own) are `segments`, with the
+    /// request's query string.
     pub fn verify_signed(
         &self,
         tenant: &str,
         service: Service,
         method: &str,
-        resource: &str,
+        segments: &[&str],
         query: Option<&str>,
     ) -> std::result::Result<(), SignatureError> {
         self.inner
             .signer
-            .verify(tenant, service.as_str(), method, resource, query)
+            .verify(tenant, service.as_str(), method, segments, query)
     }
 
     /// Every tenant's monitoring metrics in the Prometheus text format (for `/metrics`).

@@ -6,7 +6,7 @@ use serde_json::Value;
 use wasmtime::component::Val;
 
 use crate::error::{Error, Result};
-use crate::json::{decode_error, params_from_json, to_json};
+use crate::json::{decode_error, params_from_json, payload_bytes, to_json};
 use crate::metrics::Kind;
 use crate::service::Service;
 use crate::signature::FunctionInfo;
@@ -68,6 +68,18 @@ impl Runtime {
         )
         .map_err(|e| bad(e.0))?;
         drop(args);
+        // Input the component could never take in is the caller's mistake (413), found here
+        // rather than as the component running out of memory (a 502).
+        let bytes = payload_bytes(&params);
+        let limit = (generation.limits.memory_bytes() / 8) as usize;
+        if bytes > limit {
+            return Err(Error::ArgumentsTooLarge {
+                service: service.to_string(),
+                function: function.to_string(),
+                bytes,
+                limit,
+            });
+        }
         if self
             .inner
             .stopping

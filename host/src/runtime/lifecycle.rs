@@ -117,8 +117,19 @@ impl Runtime {
                     .into_iter()
                     .map(|g| (g, Lifecycle::Drain)),
             );
+            let now = std::time::Instant::now();
+            let every = self.inner.options.tick_interval();
             for (generation, which) in work {
-                if generation.buffer.stats().pending == 0 {
+                let before = generation.buffer.stats().pending;
+                if before == 0 {
+                    continue;
+                }
+                let ready = generation
+                    .backoff
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .ready(now);
+                if !ready {
                     continue;
                 }
                 let Ok(guard) = generation.work.clone().try_lock_owned() else {
@@ -129,12 +140,22 @@ impl Runtime {
                 tokio::spawn(async move {
                     let _guard = guard;
                     let hold = generation.enter();
-                    if let Err(e) = rt.lifecycle(&binding, &hold, which).await {
+                    let outcome = rt.lifecycle(&binding, &hold, which).await;
+                    if let Err(e) = &outcome {
                         tracing::warn!(
                             tenant = %binding.tenant, service = %binding.service,
                             adapter = %generation.adapter, error = %e, "lifecycle {which:?} failed"
                         );
                     }
+                    // Failed and delivered nothing: wait longer before the next try (never
+                    // past a minute), so an item that never delivers does not cost a core.
+                    // A tick that chose to wait (Ok) is no failure.
+                    let progress = outcome.is_ok() || generation.buffer.stats().pending < before;
+                    generation
+                        .backoff
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .record(progress, every, std::time::Instant::now());
                 });
             }
         }

@@ -37,11 +37,19 @@ impl Runtime {
         if let Some(loaded) = self.compiled_get(&key) {
             return Ok(loaded);
         }
+        // Only the binary format (never the text one, whose errors quote the file), and a
+        // file that is not Wasm at all is said to be so without a word of its content.
+        if !bytes.starts_with(b"\0asm") {
+            return Err(refuse(
+                "not a Wasm binary (a component file starts with the bytes \\0asm)".into(),
+            ));
+        }
         let engine = self.inner.engine.clone();
-        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
-            .await
-            .map_err(|e| refuse(format!("compilation task failed: {e}")))?
-            .map_err(|e| refuse(format!("not a valid Wasm component: {}", e.root_cause())))?;
+        let component =
+            tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
+                .await
+                .map_err(|e| refuse(format!("compilation task failed: {e}")))?
+                .map_err(|e| refuse(format!("not a valid Wasm component: {}", e.root_cause())))?;
         let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
             refuse(format!(
                 "it imports something Switchyard does not provide: {e:#}"

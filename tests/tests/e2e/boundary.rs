@@ -378,3 +378,99 @@ async fn host_memory_a_guest_causes_stays_within_its_limits() {
         .await
         .expect("the next call works");
 }
+
+/// Finding 11: an item that never delivers is retried less and less often (the tick backs
+/// off while nothing is delivered, to at most a minute), not on every tick forever; once the
+/// provider answers, it is delivered.
+#[tokio::test]
+async fn a_buffered_item_that_never_delivers_is_retried_with_backoff() {
+    use std::time::Duration;
+    use switchyard_tests::mock::posthog::MockPostHog;
+
+    let mock = MockPostHog::start(crate::support::API_KEY).await;
+    mock.fail_next(1_000_000, 503, "down");
+    let rt = runtime(vec![(
+        "acme",
+        Service::Analytics,
+        crate::support::posthog_spec(
+            &mock,
+            &[
+                ("flush_at", "100"),
+                ("flush_interval_ms", "0"),
+                ("max_retries", "0"),
+            ],
+        ),
+    )])
+    .await;
+    rt.analytics("acme")
+        .expect("binding")
+        .track(&Event::new("held", "u"))
+        .await
+        .expect("accepted");
+    // The test runtime ticks every 50 ms: 60 tries in 3 s without a backoff.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let tries = mock.requests().len();
+    assert!(
+        (2..=12).contains(&tries),
+        "{tries} delivery attempts in 3 s: expected a few, backing off"
+    );
+    mock.reset_failures();
+    mock.wait_for_events(1, Duration::from_secs(15))
+        .await
+        .expect("delivered once the provider is back");
+}
+
+/// Finding 11: input larger than the component could take in is the caller's mistake, a 413
+/// found before the call, not the component running out of memory (a 502).
+#[tokio::test]
+async fn oversized_input_is_refused_before_it_reaches_the_component() {
+    let rt = runtime(vec![("acme", Service::Analytics, misbehave_spec())]).await;
+    let name = "n".repeat(12 << 20);
+    let err = rt
+        .invoke_json(
+            "acme",
+            Service::Analytics,
+            "track",
+            json!({"event": {"name": name, "distinct-id": "u"}}),
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(err.http_status(), 413, "{err}");
+    assert_eq!(err.code(), "too_large", "{err}");
+    assert!(err.to_string().contains("limits.memory_mib"), "{err}");
+    // Ordinary input still goes through.
+    rt.invoke_json(
+        "acme",
+        Service::Analytics,
+        "track",
+        json!({"event": {"name": "ok", "distinct-id": "u"}}),
+    )
+    .await
+    .expect("a small event works");
+}
+
+/// Finding 11: a swap to a file that is not Wasm (say, the server's own secrets file, named
+/// by a hostile admin request) says so without quoting a word of it.
+#[tokio::test]
+async fn a_file_that_is_not_wasm_is_refused_without_quoting_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rt = runtime(vec![("acme", Service::Analytics, misbehave_spec())]).await;
+    for (name, text) in [
+        ("secrets.env", "DATABASE_PASSWORD=hunter2-very-secret\n"),
+        (
+            "module.wat",
+            "(module (memory 1) (export \"hunter2-very-secret\" (memory 0)))",
+        ),
+        ("bad.wasm", "\0asm\u{1}\0\0\0hunter2-very-secret"),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let err = rt
+            .swap("acme", Service::Analytics, ComponentSource::path(&path))
+            .await
+            .expect_err("refused");
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{name}: {text}");
+        assert!(text.contains("not a"), "{name}: {text}");
+    }
+}
