@@ -47,8 +47,9 @@ pub async fn handle(
     if service != Service::Storage {
         return Err(ApiError::not_found(req.uri().path()));
     }
+    // Verified over the segments as decoded one by one: `docs%2Fsub/a.txt` is not `docs/sub/a.txt`.
+    let resource: Vec<&str> = segments[2..].iter().map(String::as_str).collect();
     let key = key.join("/");
-    let resource = format!("{bucket}/{key}");
     let method = match *req.method() {
         Method::GET | Method::HEAD => "GET",
         Method::PUT => "PUT",
