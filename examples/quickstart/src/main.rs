@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use switchyard_host::Runtime;
+use switchyard_server::auth::KeyConfig;
 use switchyard_server::{serve, ServeOptions, ServerSettings};
 
 fn main() -> anyhow::Result<()> {
@@ -44,10 +45,9 @@ async fn run(ports: mocks::Ports) -> anyhow::Result<()> {
         "Switchyard quickstart serving acme (embedded defaults), globex (cloud adapters on \
          mocks) and initech (hot-swapped to Twilio in a moment)"
     );
-    let opts = ServeOptions {
-        admin_token: settings.admin_token.clone(),
-        config_path: Some(config),
-    };
+    print_demo_keys(&config)?;
+    let mut opts = ServeOptions::from_settings(&settings, Some(config));
+    opts.reload_on_sighup = true;
     let tour_runtime = runtime.clone();
     let tour_mocks = &mocks;
     let serving = serve(runtime, listener, opts, shutdown_signal());
@@ -66,6 +66,39 @@ async fn run(ports: mocks::Ports) -> anyhow::Result<()> {
         );
     } else {
         tracing::warn!(undelivered = ?report.undelivered, "stopped with undelivered work");
+    }
+    Ok(())
+}
+
+/// The `[[server.keys]]` of the demo's file, as far as the quickstart needs them.
+#[derive(serde::Deserialize)]
+struct DemoFile {
+    #[serde(default)]
+    server: DemoServer,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct DemoServer {
+    #[serde(default)]
+    keys: Vec<KeyConfig>,
+}
+
+/// Prints each demo tenant's gateway key: the README's curl calls send them.
+fn print_demo_keys(config: &std::path::Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let file: DemoFile = switchyard_host::config::parse_toml(&text, &config.display().to_string())?;
+    for key in &file.server.keys {
+        let secret = key
+            .key
+            .resolve()
+            .with_context(|| format!("the demo key {}", key.id))?;
+        tracing::info!(
+            tenant = %key.tenant,
+            id = %key.id,
+            "demo gateway key: curl -H 'Authorization: Bearer {}' ...",
+            secret.expose()
+        );
     }
     Ok(())
 }

@@ -72,14 +72,19 @@ async fn create(state: &State, req: Request<Incoming>) -> Result<HttpResponse, A
     let body = read_body(&parts, body, 64 * 1024).await?;
     let new: NewKey = serde_json::from_value(json_object(&body)?)
         .map_err(|e| ApiError::bad_json(format!("a new key: {e}")))?;
-    if !state.runtime.bindings().iter().any(|b| b.tenant == new.tenant) {
+    if !state
+        .runtime
+        .bindings()
+        .iter()
+        .any(|b| b.tenant == new.tenant)
+    {
         return Err(switchyard_host::Error::UnknownTenant(new.tenant).into());
     }
     let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_key", m);
     let scope = Scope::new(new.services.as_deref(), new.functions.as_deref()).map_err(invalid)?;
     let id = match new.id {
         Some(id) => id,
-        None => format!("{}-{}", new.tenant, &generate_key()?[3..11]),
+        None => format!("key-{}", &generate_key()?[3..15]),
     };
     let (secret, generated) = match new.key {
         Some(key) => (key, false),

@@ -359,10 +359,7 @@ mod tests {
         )
         .ok();
         assert_eq!(s.as_ref().map(|s| s.listen.as_str()), Some("0.0.0.0:9"));
-        assert_eq!(
-            s.as_ref().and_then(|s| s.admin_token.as_deref()),
-            Some("t")
-        );
+        assert_eq!(s.as_ref().and_then(|s| s.admin_token.as_deref()), Some("t"));
         assert!(!format!("{s:?}").contains("\"t\""));
     }
 
@@ -416,7 +413,8 @@ component = "x.wasm"
     #[test]
     fn bad_keys_and_limits_are_named() {
         let error = |server: &str| {
-            let text = format!("[server]\n{server}\n[tenants.acme.storage]\ncomponent = \"x.wasm\"\n");
+            let text =
+                format!("[server]\n{server}\n[tenants.acme.storage]\ncomponent = \"x.wasm\"\n");
             ServerSettings::parse(&text, "f.toml")
                 .err()
                 .map(|e| e.to_string())
@@ -443,7 +441,10 @@ component = "x.wasm"
         assert!(e.contains("16 bytes"), "{e}");
         let e = error("[[server.keys]]\nid = \"k\"\ntenant = \"acme\"\nkey = { env = \"SWITCHYARD_TEST_UNSET_KEY\" }\n");
         assert!(e.contains("SWITCHYARD_TEST_UNSET_KEY"), "{e}");
-        let e = error(&format!("{}services = [\"nope\"]\n", key("k", "acme", "0123456789abcdef")));
+        let e = error(&format!(
+            "{}services = [\"nope\"]\n",
+            key("k", "acme", "0123456789abcdef")
+        ));
         assert!(e.contains("nope"), "{e}");
         assert!(error("max_connections = 0").contains("max_connections"));
         assert!(error("body_timeout_ms = 0").contains("body_timeout_ms"));

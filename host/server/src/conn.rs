@@ -136,7 +136,11 @@ impl ConnTracker {
             max: max.max(1),
             per_address,
             reserved,
-            reserve_per_address: if reserved == 0 { 0 } else { (reserved / 4).max(1) },
+            reserve_per_address: if reserved == 0 {
+                0
+            } else {
+                (reserved / 4).max(1)
+            },
             counts: Mutex::new(Counts::default()),
         })
     }
@@ -246,7 +250,9 @@ pub fn fit_to_fd_limit(limits: &mut ConnectionLimits, extra: usize) {
         return;
     };
     let headroom = FD_HEADROOM.min(soft / 4);
-    let others = limits.reserved_connections as u64 + extra as u64 + headroom;
+    let others = (limits.reserved_connections as u64)
+        .saturating_add(extra as u64)
+        .saturating_add(headroom);
     let room = soft.saturating_sub(others).max(1);
     let room = usize::try_from(room).unwrap_or(usize::MAX);
     if room < limits.max_connections {
@@ -266,7 +272,10 @@ pub fn fit_to_fd_limit(limits: &mut ConnectionLimits, extra: usize) {
 #[cfg(unix)]
 fn open_file_limit(limits: &ConnectionLimits, extra: usize) -> Option<u64> {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let need = (limits.max_connections + limits.reserved_connections + extra) as u64 + FD_HEADROOM;
+    let need = (limits.max_connections as u64)
+        .saturating_add(limits.reserved_connections as u64)
+        .saturating_add(extra as u64)
+        .saturating_add(FD_HEADROOM);
     let now = getrlimit(Resource::Nofile);
     let soft = now.current?;
     if soft >= need {
@@ -299,7 +308,8 @@ mod tests {
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+        s.parse()
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
     }
 
     #[test]
@@ -342,7 +352,10 @@ mod tests {
 
     #[test]
     fn ipv6_counts_per_64() {
-        assert_eq!(address_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
+        assert_eq!(
+            address_key(ip("2001:db8:1:2:3:4:5:6")),
+            ip("2001:db8:1:2::")
+        );
         assert_eq!(address_key(ip("::ffff:10.1.2.3")), ip("10.1.2.3"));
         assert_eq!(address_key(ip("10.1.2.3")), ip("10.1.2.3"));
     }
@@ -351,7 +364,10 @@ mod tests {
     fn refused_response_is_well_formed() {
         let text = String::from_utf8_lossy(REFUSED_RESPONSE);
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or_default();
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{text}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{text}"
+        );
         assert!(serde_json::from_str::<serde_json::Value>(body).is_ok());
     }
 

@@ -34,8 +34,9 @@ pub(crate) async fn handle(
     segments: &[String],
 ) -> Result<HttpResponse, ApiError> {
     let runtime = &state.runtime;
-    let authorize =
-        |req: &Request<Incoming>, target| state.keys.authorize(req.headers(), target, &state.metrics);
+    let authorize = |req: &Request<Incoming>, target: Target<'_>| {
+        state.keys.authorize(req.headers(), target, &state.metrics)
+    };
     match segments {
         [s] if s == "services" => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -55,9 +56,9 @@ pub(crate) async fn handle(
             authorize(
                 &req,
                 Target::Call {
-                    tenant,
+                    tenant: tenant.as_str(),
                     service,
-                    function,
+                    function: function.as_str(),
                 },
             )?;
             let (parts, body) = req.into_parts();

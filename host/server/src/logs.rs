@@ -12,6 +12,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::error::ServerError;
+use crate::log_fields::EscapedFields;
 
 /// Keeps the Sentry client of `[logging] sentry_dsn` alive; dropping it flushes what is queued
 /// (for up to two seconds).
@@ -62,10 +63,7 @@ pub fn init(options: &LoggingOptions) -> Result<LogGuard, ServerError> {
             .json()
             .with_writer(std::io::stderr)
             .boxed(),
-        LogFormat::Console => tracing_subscriber::fmt::layer()
-            .with_ansi(colour(options.color))
-            .with_writer(std::io::stderr)
-            .boxed(),
+        LogFormat::Console => console_layer(colour(options.color), std::io::stderr).boxed(),
     };
     // Errors become events carrying their spans' fields (tenant, service, adapter, call id);
     // warnings and info lines become the breadcrumbs before them.
@@ -91,11 +89,81 @@ pub fn init(options: &LoggingOptions) -> Result<LogGuard, ServerError> {
     Ok(LogGuard { _sentry: sentry })
 }
 
+/// The console format's layer, writing to `writer`: one line per event, every field (the
+/// message too) with control characters escaped ([`EscapedFields`]), so text from a guest or
+/// a caller cannot forge a line.
+pub fn console_layer<S, W>(ansi: bool, writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .fmt_fields(EscapedFields)
+        .with_ansi(ansi)
+        .with_writer(writer)
+}
+
 /// Whether console lines get ANSI colours.
 pub fn colour(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stderr().is_terminal(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    /// A writer into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_console_line_cannot_be_forged() {
+        let out = Captured::default();
+        let writer = {
+            let out = out.clone();
+            move || out.clone()
+        };
+        let subscriber = tracing_subscriber::registry().with(console_layer(false, writer));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("adapter_call", tenant = %"acme\nINFO forged");
+            let _in = span.enter();
+            let fields = "k\r\nWARN x=\"1\"";
+            tracing::warn!(
+                target: "switchyard::guest",
+                fields = %fields, text = "a\nb",
+                "hello\r\n2026-01-01T00:00:00Z ERROR forged line\u{1b}[2J"
+            );
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            text.matches('\n').count(),
+            1,
+            "one event, one line: {text:?}"
+        );
+        assert!(text.ends_with('\n'), "{text:?}");
+        assert!(
+            text.contains("hello\\r\\n2026-01-01T00:00:00Z ERROR forged line\\u{1b}[2J"),
+            "{text:?}"
+        );
+        assert!(text.contains("tenant=acme\\nINFO forged"), "{text:?}");
+        assert!(!text.contains('\u{1b}'), "{text:?}");
     }
 }

@@ -6,7 +6,7 @@
 //! switchyard swap TENANT SERVICE FILE.wasm [--upload] [--server URL] [--token T]
 //! switchyard reload [--server URL] [--token T]
 //! switchyard inspect FILE.wasm [--json]
-//! switchyard call TENANT SERVICE FUNCTION JSON [--server URL]
+//! switchyard call TENANT SERVICE FUNCTION JSON [--server URL] [--key K]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -31,6 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server: the gateway on /v1, the admin API on /admin (when a token is set).
+    /// SIGHUP re-reads the configuration file, as `reload` does.
     Serve {
         /// The configuration file (tenants, bindings, [runtime] and [server]).
         #[arg(long)]
@@ -61,7 +62,7 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
-    /// Makes a running server re-read its configuration file.
+    /// Makes a running server re-read its configuration file (bindings and gateway keys).
     Reload {
         #[command(flatten)]
         remote: Remote,
@@ -87,6 +88,9 @@ enum Command {
         /// The server.
         #[arg(long, env = "SWITCHYARD_SERVER", default_value = DEFAULT_SERVER)]
         server: String,
+        /// The tenant's gateway key, sent as Authorization: Bearer.
+        #[arg(long, env = "SWITCHYARD_KEY", hide_env_values = true)]
+        key: Option<String>,
     },
 }
 
@@ -160,7 +164,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             function,
             json,
             server,
-        } => cmd_call(&server, &tenant, &service, &function, &json).await,
+            key,
+        } => cmd_call(&server, key, &tenant, &service, &function, &json).await,
     }
 }
 
@@ -181,17 +186,24 @@ async fn cmd_serve(
     }
     let _logs = switchyard_server::logs::init(&settings.logging)?;
     let runtime = Runtime::builder().config_file(config)?.build().await?;
-    let addr = listen.unwrap_or(settings.listen);
+    let addr = listen.unwrap_or_else(|| settings.listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|source| ServerError::Bind {
             addr: addr.clone(),
             source,
         })?;
-    let opts = ServeOptions {
-        admin_token: settings.admin_token,
-        config_path: Some(config.to_path_buf()),
-    };
+    let mut opts = ServeOptions::from_settings(&settings, Some(config.to_path_buf()));
+    opts.reload_on_sighup = true;
+    if let Some(admin_addr) = &settings.admin_listen {
+        let admin = tokio::net::TcpListener::bind(admin_addr)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: admin_addr.clone(),
+                source,
+            })?;
+        opts.admin_listener = Some(admin);
+    }
     let report = serve(runtime, listener, opts, shutdown_signal()).await?;
     if report.undelivered.is_empty() {
         println!("shutdown complete: every binding delivered its buffered work");
@@ -336,15 +348,24 @@ async fn cmd_reload(remote: &Remote) -> anyhow::Result<ExitCode> {
         .send(http::Method::POST, "/admin/reload", None, Bytes::new())
         .await?
         .into_result()?;
-    for key in ["added", "replaced", "removed", "unchanged"] {
-        let items: Vec<&str> = report[key]
+    let lists = [
+        ("added", &report["added"]),
+        ("replaced", &report["replaced"]),
+        ("removed", &report["removed"]),
+        ("unchanged", &report["unchanged"]),
+        ("keys added", &report["keys"]["added"]),
+        ("keys removed", &report["keys"]["removed"]),
+        ("keys changed", &report["keys"]["changed"]),
+    ];
+    for (label, list) in lists {
+        let items: Vec<&str> = list
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         if items.is_empty() {
-            println!("{key}: -");
+            println!("{label}: -");
         } else {
-            println!("{key}: {}", items.join(", "));
+            println!("{label}: {}", items.join(", "));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -365,6 +386,7 @@ fn cmd_inspect(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
 
 async fn cmd_call(
     server: &str,
+    key: Option<String>,
     tenant: &str,
     service: &str,
     function: &str,
@@ -380,7 +402,7 @@ async fn cmd_call(
         encode_segment(service),
         encode_segment(function)
     );
-    let body = Client::new(server, None)?
+    let body = Client::new(server, key)?
         .post_json(&path, &args)
         .await?
         .into_result()?;

@@ -204,9 +204,7 @@ pub async fn serve(
 }
 
 /// Accepts on the admin listener, or never when there is none.
-async fn accept(
-    listener: Option<&Listener>,
-) -> std::io::Result<(TcpStream, std::net::SocketAddr)> {
+async fn accept(listener: Option<&Listener>) -> std::io::Result<(TcpStream, std::net::SocketAddr)> {
     match listener {
         Some(l) => l.socket.accept().await,
         None => std::future::pending().await,

@@ -62,18 +62,45 @@ fn keys_open_their_tenant_within_their_scope() {
         keys: vec![key("acme", "acme", "acme-key-0000000000"), scoped],
     });
     let track = call("acme", Service::Analytics, "track");
-    assert_eq!(status(store.authorize(&HeaderMap::new(), track, &metrics)), 401);
-    assert_eq!(status(store.authorize(&bearer("wrong-key-00000000"), track, &metrics)), 401);
-    assert_eq!(status(store.authorize(&bearer("acme-key-0000000000"), track, &metrics)), 200);
+    assert_eq!(
+        status(store.authorize(&HeaderMap::new(), track, &metrics)),
+        401
+    );
+    assert_eq!(
+        status(store.authorize(&bearer("wrong-key-00000000"), track, &metrics)),
+        401
+    );
+    assert_eq!(
+        status(store.authorize(&bearer("acme-key-0000000000"), track, &metrics)),
+        200
+    );
     let globex = call("globex", Service::Analytics, "track");
-    assert_eq!(status(store.authorize(&bearer("acme-key-0000000000"), globex, &metrics)), 403);
-    assert_eq!(status(store.authorize(&bearer("acme-read-only-key-0000"), track, &metrics)), 403);
+    assert_eq!(
+        status(store.authorize(&bearer("acme-key-0000000000"), globex, &metrics)),
+        403
+    );
+    assert_eq!(
+        status(store.authorize(&bearer("acme-read-only-key-0000"), track, &metrics)),
+        403
+    );
     let download = call("acme", Service::Storage, "download");
-    assert_eq!(status(store.authorize(&bearer("acme-read-only-key-0000"), download, &metrics)), 200);
-    assert_eq!(status(store.authorize(&bearer("acme-key-0000000000"), Target::Any, &metrics)), 200);
+    assert_eq!(
+        status(store.authorize(&bearer("acme-read-only-key-0000"), download, &metrics)),
+        200
+    );
+    assert_eq!(
+        status(store.authorize(&bearer("acme-key-0000000000"), Target::Any, &metrics)),
+        200
+    );
     let text = metrics.render();
-    assert!(text.contains("switchyard_gateway_auth_failures_total{reason=\"missing\"} 1"), "{text}");
-    assert!(text.contains("switchyard_gateway_auth_failures_total{reason=\"wrong_tenant\"} 1"), "{text}");
+    assert!(
+        text.contains("switchyard_gateway_auth_failures_total{reason=\"missing\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("switchyard_gateway_auth_failures_total{reason=\"wrong_tenant\"} 1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -84,14 +111,25 @@ fn requirement_follows_the_setting_and_stays_once_keys_existed() {
     let store = KeyStore::new(KeySettings::default());
     assert!(!store.required());
     assert_eq!(status(store.authorize(&none, target, &metrics)), 200);
-    store.add(key("k", "acme", "acme-key-0000000000")).expect("added");
+    store
+        .add(key("k", "acme", "acme-key-0000000000"))
+        .expect("added");
     assert!(store.required());
     assert!(store.revoke("k").is_some());
-    assert!(store.required(), "revoking the last key does not open the gateway");
+    assert!(
+        store.required(),
+        "revoking the last key does not open the gateway"
+    );
     assert_eq!(status(store.authorize(&none, target, &metrics)), 401);
-    store.reload(KeySettings { require_keys: Some(false), keys: vec![] });
+    store.reload(KeySettings {
+        require_keys: Some(false),
+        keys: vec![],
+    });
     assert_eq!(status(store.authorize(&none, target, &metrics)), 200);
-    let strict = KeyStore::new(KeySettings { require_keys: Some(true), keys: vec![] });
+    let strict = KeyStore::new(KeySettings {
+        require_keys: Some(true),
+        keys: vec![],
+    });
     assert_eq!(status(strict.authorize(&none, target, &metrics)), 401);
 }
 
@@ -99,14 +137,28 @@ fn requirement_follows_the_setting_and_stays_once_keys_existed() {
 fn reload_replaces_file_keys_keeps_admin_keys_and_revocations() {
     let a = key("a", "acme", "acme-key-aaaaaaaaaa");
     let b = key("b", "acme", "acme-key-bbbbbbbbbb");
-    let store = KeyStore::new(KeySettings { require_keys: None, keys: vec![a.clone(), b.clone()] });
-    store.add(key("api", "acme", "acme-key-api0000000")).expect("added");
-    assert_eq!(store.add(key("api", "acme", "acme-key-other00000")), Err(AddKeyError::DuplicateId("api".into())));
-    assert_eq!(store.add(key("x", "acme", "acme-key-aaaaaaaaaa")), Err(AddKeyError::DuplicateSecret));
+    let store = KeyStore::new(KeySettings {
+        require_keys: None,
+        keys: vec![a.clone(), b.clone()],
+    });
+    store
+        .add(key("api", "acme", "acme-key-api0000000"))
+        .expect("added");
+    assert_eq!(
+        store.add(key("api", "acme", "acme-key-other00000")),
+        Err(AddKeyError::DuplicateId("api".into()))
+    );
+    assert_eq!(
+        store.add(key("x", "acme", "acme-key-aaaaaaaaaa")),
+        Err(AddKeyError::DuplicateSecret)
+    );
     store.revoke("a");
     let c = key("c", "globex", "globex-key-cccccccc");
     let b2 = key("b", "acme", "acme-key-b-rotated0");
-    let changes = store.reload(KeySettings { require_keys: None, keys: vec![a, b2, c] });
+    let changes = store.reload(KeySettings {
+        require_keys: None,
+        keys: vec![a, b2, c],
+    });
     assert_eq!(changes.added, vec!["c".to_string()]);
     assert_eq!(changes.changed, vec!["b".to_string()]);
     assert!(changes.removed.is_empty(), "{changes:?}");

@@ -8,22 +8,24 @@ use switchyard_tests::mock::posthog::MockPostHog;
 
 use crate::support::{component, config_text, write, API_KEY, TOKEN};
 
-fn switchyard() -> Command {
+/// The binary, without the caller's environment settings.
+pub(crate) fn switchyard() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard"));
     cmd.env_remove("SWITCHYARD_ADMIN_TOKEN")
         .env_remove("SWITCHYARD_SERVER")
+        .env_remove("SWITCHYARD_KEY")
         .env("RUST_LOG", "warn");
     cmd
 }
 
 /// Runs the binary off the async runtime's threads.
-async fn run(mut cmd: Command) -> Output {
+pub(crate) async fn run(mut cmd: Command) -> Output {
     tokio::task::spawn_blocking(move || cmd.output().expect("run switchyard"))
         .await
         .expect("join")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

@@ -76,7 +76,7 @@ async fn several_host_processes_share_one_queue_and_never_hold_a_message_togethe
         "switchyard.toml",
         &format!(
             "[runtime]\npooling = false\n\n[tenants.acme.messaging]\ncomponent = \"{}\"\n\
-             backend = \"redis\"\nconfig = {{ url = \"{}\" }}\n",
+             backend = \"redis\"\nbackend_config = {{ url = \"{}\" }}\n",
             component("messaging-host").display(),
             redis.url()
         ),
