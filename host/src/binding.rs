@@ -109,6 +109,8 @@ pub(crate) struct Generation {
     pub stamp: Mutex<Option<FileStamp>>,
     /// Held by a tick or drain, so the two never overlap.
     pub work: Arc<tokio::sync::Mutex<()>>,
+    /// The binding's own queue, when `limits.max_concurrent` sets one.
+    pub queue: Option<Arc<tokio::sync::Semaphore>>,
     /// When the next tick or drain may run: pushed back after each one that fails having
     /// delivered nothing, so an item that never delivers costs less and less.
     pub backoff: Mutex<Backoff>,
@@ -155,6 +157,11 @@ impl Generation {
             stamp: Mutex::new(stamp),
             work: Arc::new(tokio::sync::Mutex::new(())),
             backoff: Mutex::new(Backoff::default()),
+            queue: (spec.limits.max_concurrent > 0).then(|| {
+                Arc::new(tokio::sync::Semaphore::new(
+                    spec.limits.max_concurrent as usize,
+                ))
+            }),
             inflight: AtomicUsize::new(0),
             idle: Notify::new(),
         }

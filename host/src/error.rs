@@ -49,6 +49,18 @@ pub enum Error {
     /// The arguments of a call by name do not fit the function's WIT signature.
     #[error("bad arguments for '{function}': {message}")]
     BadArguments { function: String, message: String },
+    /// The call waited its turn (`runtime.queue_ms`) and found no place: its binding, its
+    /// tenant or the whole pool is running as many calls as it may. Retryable.
+    #[error(
+        "{tenant}/{service} is busy: {limit} calls are running; waited {waited:?} in line \
+         (retry later)"
+    )]
+    Busy {
+        tenant: String,
+        service: String,
+        limit: String,
+        waited: std::time::Duration,
+    },
     /// The arguments are larger than the binding's memory lets its component take in.
     #[error(
         "the arguments of '{function}' hold {bytes} bytes; a {service} call takes at most \
@@ -154,6 +166,7 @@ impl Error {
             Error::UnknownFunction { .. } => "unknown_function",
             Error::BadArguments { .. } => "bad_arguments",
             Error::ArgumentsTooLarge { .. } => "too_large",
+            Error::Busy { .. } => "rate_limited",
             Error::ReadComponent { .. } => "component_unreadable",
             Error::InvalidComponent { .. } => "invalid_component",
             Error::Deadline { .. } => "deadline_exceeded",
@@ -185,6 +198,7 @@ impl Error {
         match self {
             Error::BadArguments { .. } | Error::ReadComponent { .. } => 400,
             Error::ArgumentsTooLarge { .. } => 413,
+            Error::Busy { .. } => 429,
             Error::UnknownTenant(_)
             | Error::UnknownBinding { .. }
             | Error::UnknownService(_)

@@ -29,6 +29,9 @@ pub struct Limits {
     pub log_rate: u32,
     /// Guest log lines let through at once before `log_rate` applies (`log_burst`).
     pub log_burst: u32,
+    /// The most calls of this binding running at once (`max_concurrent`); 0: only the
+    /// tenant's share of the pool (`runtime.max_instances_per_tenant`) applies.
+    pub max_concurrent: u32,
 }
 
 /// The most host resources (HTTP requests, header maps, streams, pollables...) one call may
@@ -44,6 +47,7 @@ impl Default for Limits {
             buffer_mib: 64,
             log_rate: 100,
             log_burst: 1000,
+            max_concurrent: 0,
         }
     }
 }

@@ -49,8 +49,14 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> R
 pub struct RuntimeOptions {
     /// Use wasmtime's pooling instance allocator (faster instantiation, memory reserved up front).
     pub pooling: bool,
-    /// How many instances may run at once with pooling.
+    /// How many instances may run at once (with pooling, the pool's size).
     pub max_instances: u32,
+    /// How many of them one tenant's calls may hold at once; 0: a quarter of
+    /// `max_instances` (at least one).
+    pub max_instances_per_tenant: u32,
+    /// How long a call waits in line for its binding's, its tenant's or the pool's place
+    /// before it is refused as busy (retryable), in milliseconds.
+    pub queue_ms: u64,
     /// The largest `limits.memory_mib` a binding may ask for.
     pub max_memory_mib: u64,
     /// Watch component files and hot-swap a binding when its file changes.
@@ -66,6 +72,8 @@ impl Default for RuntimeOptions {
         RuntimeOptions {
             pooling: true,
             max_instances: 1000,
+            max_instances_per_tenant: 0,
+            queue_ms: 2000,
             max_memory_mib: 256,
             watch: false,
             watch_interval_ms: 500,
@@ -75,6 +83,19 @@ impl Default for RuntimeOptions {
 }
 
 impl RuntimeOptions {
+    /// How many instances one tenant may hold at once (see `max_instances_per_tenant`).
+    pub fn tenant_share(&self) -> u32 {
+        match self.max_instances_per_tenant {
+            0 => self.max_instances.div_ceil(4).max(1),
+            n => n.min(self.max_instances.max(1)),
+        }
+    }
+
+    /// How long a call waits in line.
+    pub fn queue_wait(&self) -> Duration {
+        Duration::from_millis(self.queue_ms)
+    }
+
     /// The tick interval as a duration.
     pub fn tick_interval(&self) -> Duration {
         Duration::from_millis(self.tick_interval_ms.max(10))

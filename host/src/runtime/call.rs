@@ -55,6 +55,19 @@ impl Runtime {
         f: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let generation = &hold.0;
+        // In line for a place: the binding's, the tenant's, the pool's.
+        let _admitted = self
+            .inner
+            .admission
+            .admit(
+                &binding.tenant,
+                binding.service.as_str(),
+                generation
+                    .queue
+                    .as_ref()
+                    .map(|q| (q, generation.limits.max_concurrent)),
+            )
+            .await?;
         let call_id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
         let who = CallIdentity {
             tenant: binding.tenant.clone(),
@@ -228,6 +241,11 @@ impl Runtime {
             call_id: self.inner.next_call.fetch_add(1, Ordering::Relaxed),
         };
         let limits = generation.limits;
+        let _admitted = self
+            .inner
+            .admission
+            .admit_to_pool(tenant, service.as_str())
+            .await?;
         let mut store = self.store(generation, who)?;
         let started = tokio::time::timeout(
             limits.deadline(),

@@ -17,6 +17,7 @@ use crate::service::Service;
 use crate::signing::{SignatureError, Signer};
 use crate::state::CallState;
 
+use super::admission::Admission;
 use super::engine::{engine, linker};
 use super::reports::BindingInfo;
 
@@ -47,6 +48,8 @@ pub(super) struct Inner {
     pub signer: Arc<Signer>,
     /// The host's own metrics (calls, latency, outcomes, denials), served at `/metrics`.
     pub metrics: Arc<Registry>,
+    /// The queues every call goes through (per binding, per tenant, the pool).
+    pub admission: Admission,
 }
 
 impl Runtime {
@@ -73,6 +76,7 @@ impl Runtime {
                 native: Default::default(),
                 signer: Arc::new(signer),
                 metrics: Default::default(),
+                admission: Admission::new(&options),
             }),
         };
         rt.start_background();

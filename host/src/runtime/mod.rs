@@ -5,12 +5,14 @@
 //! - [`builder`]: the [`RuntimeBuilder`].
 //! - [`engine`]: the engine and the linker (every host import, through its view).
 //! - [`load`]: compiling, linking and checking a component; granting a generation.
+//! - [`admission`]: how many calls run at once, per binding, per tenant and overall.
 //! - [`call`]: one call, its limits and its outcome.
 //! - [`invoke`]: calls by name with JSON, and the health report.
 //! - [`lifecycle`]: background tasks, ticks, drains and the file watcher.
 //! - [`changes`]: add, swap, rebind, remove, reload, shutdown.
 //! - [`reports`]: what those answer.
 
+mod admission;
 mod builder;
 mod call;
 mod changes;

@@ -474,3 +474,52 @@ async fn a_file_that_is_not_wasm_is_refused_without_quoting_it() {
         assert!(text.contains("not a"), "{name}: {text}");
     }
 }
+
+/// Finding 5: one tenant's flood of slow calls takes at most its share of the instance pool;
+/// the other tenant's calls all succeed meanwhile, and the flood's excess is told to retry
+/// (429, naming the limit) instead of failing as if its adapter had trapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_noisy_tenant_cannot_starve_a_quiet_one() {
+    let rt = runtime(vec![
+        ("noisy", Service::Analytics, misbehave_spec()),
+        ("quiet", Service::Analytics, misbehave_spec()),
+    ])
+    .await;
+    // 70 calls of 400 ms from one tenant: more than the whole pool of 64.
+    let noisy: Vec<_> = (0..70)
+        .map(|_| {
+            let rt = rt.clone();
+            tokio::spawn(async move {
+                let slow = Event::new("sleep", "u").properties(json!({"ms": 400}));
+                rt.analytics("noisy").expect("binding").track(&slow).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let quiet: Vec<_> = (0..20)
+        .map(|_| {
+            let rt = rt.clone();
+            tokio::spawn(async move {
+                rt.analytics("quiet")
+                    .expect("binding")
+                    .track(&Event::new("ok", "u"))
+                    .await
+            })
+        })
+        .collect();
+    for q in quiet {
+        q.await.expect("task").expect("every quiet call succeeds");
+    }
+    let mut busy = 0;
+    for n in noisy {
+        match n.await.expect("task") {
+            Ok(()) => {}
+            Err(e) => {
+                assert_eq!(e.http_status(), 429, "{e}");
+                assert!(e.to_string().contains("max_instances_per_tenant"), "{e}");
+                busy += 1;
+            }
+        }
+    }
+    assert!(busy < 70, "the noisy tenant's share did run");
+}
