@@ -8,6 +8,9 @@
 //! `string` is expected an object or array is accepted and passed as its JSON text: the
 //! contracts' `json` fields (event properties...) are strings in WIT.
 
+use std::cell::Cell;
+
+use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 use switchyard_rules::RuleError;
 use wasmtime::component::types::Type;
@@ -23,16 +26,20 @@ pub struct BadJson(pub String);
 
 /// A function's arguments from a JSON object keyed by parameter name (kebab-case as in WIT
 /// or snake_case); an absent `option` parameter is `none`.
+///
+/// At most [`MAX_VALUES`] values are made in all (each byte of a byte list is one), so what
+/// one request makes the host hold is bounded whatever its JSON holds.
 pub fn params_from_json<'a>(
     params: impl Iterator<Item = (&'a str, Type)>,
     args: &Map<String, Value>,
 ) -> Result<Vec<Val>, BadJson> {
+    let budget = Cell::new(MAX_VALUES);
     let mut out = Vec::new();
     let mut names = Vec::new();
     for (name, ty) in params {
         names.push(name.to_string());
         match lookup(args, name) {
-            Some(v) => out.push(from_json(&ty, v, name)?),
+            Some(v) => out.push(from_json_at(&ty, v, name, &budget).map_err(BadJson)?),
             None if matches!(ty, Type::Option(_)) => out.push(Val::Option(None)),
             None => return Err(BadJson(format!("missing argument '{name}'"))),
         }
@@ -82,10 +89,58 @@ pub fn decode_error(v: &Val) -> Result<ProviderError, BadJson> {
 
 /// JSON to a WIT value of type `ty`; `at` names the place in errors.
 pub fn from_json(ty: &Type, v: &Value, at: &str) -> Result<Val, BadJson> {
-    from_json_at(ty, v, at).map_err(BadJson)
+    from_json_at(ty, v, at, &Cell::new(MAX_VALUES)).map_err(BadJson)
 }
 
-fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
+/// The most values one call's arguments may make (about 40 MiB of host memory).
+pub const MAX_VALUES: usize = 1 << 20;
+
+/// Checks, before parsing, that the JSON text `body` holds at most [`MAX_VALUES`] values
+/// (counted from its commas and brackets outside strings, an upper bound), so that parsing it
+/// cannot make the host hold more than about 32 bytes per value either.
+pub fn check_value_count(body: &[u8]) -> Result<(), BadJson> {
+    let (mut values, mut in_string, mut escaped) = (1usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b'[' | b'{' => values += 1,
+            _ => {}
+        }
+        if values > MAX_VALUES {
+            return Err(BadJson(format!(
+                "the body holds more than {MAX_VALUES} JSON values; send large objects \
+                 through a signed upload URL"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Takes `n` values from `budget`, or says the arguments are too big.
+fn spend(budget: &Cell<usize>, n: usize, at: &str) -> Result<(), String> {
+    match budget.get().checked_sub(n) {
+        Some(left) => {
+            budget.set(left);
+            Ok(())
+        }
+        None => Err(format!(
+            "'{at}': the arguments hold more than {MAX_VALUES} values (each byte of a byte \
+             list is one); send large objects through a signed upload URL"
+        )),
+    }
+}
+
+fn from_json_at(ty: &Type, v: &Value, at: &str, budget: &Cell<usize>) -> Result<Val, String> {
+    spend(budget, 1, at)?;
     let want = |what: &str| format!("'{at}' must be {what}, got {}", json_kind(v));
     let int = |lo: i128, hi: i128| -> Result<i128, String> {
         let n = v
@@ -126,12 +181,24 @@ fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
         Type::List(l) => {
             let elem = l.ty();
             match (v, &elem) {
-                (Value::String(s), Type::U8) => Val::List(s.bytes().map(Val::U8).collect()),
+                (Value::String(s), Type::U8) => {
+                    spend(budget, s.len(), at)?;
+                    Val::List(s.bytes().map(Val::U8).collect())
+                }
+                // The compact form of bytes: `{"base64": "..."}`.
+                (Value::Object(o), Type::U8) if o.len() == 1 && o.contains_key("base64") => {
+                    let text = o["base64"].as_str().ok_or_else(|| want("base64 text"))?;
+                    spend(budget, text.len() / 4 * 3, at)?;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .map_err(|e| format!("'{at}.base64' is not base64: {e}"))?;
+                    Val::List(bytes.into_iter().map(Val::U8).collect())
+                }
                 (Value::Array(items), _) => Val::List(
                     items
                         .iter()
                         .enumerate()
-                        .map(|(i, item)| from_json_at(&elem, item, &format!("{at}[{i}]")))
+                        .map(|(i, item)| from_json_at(&elem, item, &format!("{at}[{i}]"), budget))
                         .collect::<Result<_, _>>()?,
                 ),
                 _ => return Err(want("an array")),
@@ -152,7 +219,10 @@ fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
                     }
                     Some(fv) => {
                         used += 1;
-                        fields.push((field.name.to_string(), from_json_at(&field.ty, fv, &path)?));
+                        fields.push((
+                            field.name.to_string(),
+                            from_json_at(&field.ty, fv, &path, budget)?,
+                        ));
                     }
                     None => return Err(format!("missing field '{path}'")),
                 }
@@ -187,7 +257,7 @@ fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
                     .iter()
                     .zip(items)
                     .enumerate()
-                    .map(|(i, (t, item))| from_json_at(t, item, &format!("{at}[{i}]")))
+                    .map(|(i, (t, item))| from_json_at(t, item, &format!("{at}[{i}]"), budget))
                     .collect::<Result<_, _>>()?,
             )
         }
@@ -215,7 +285,12 @@ fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
                 .find(|c| c.name == case)
                 .ok_or_else(|| format!("'{at}' has no case '{case}'"))?;
             let payload = match (&c.ty, payload) {
-                (Some(t), Some(p)) => Some(Box::new(from_json_at(t, p, &format!("{at}.{case}"))?)),
+                (Some(t), Some(p)) => Some(Box::new(from_json_at(
+                    t,
+                    p,
+                    &format!("{at}.{case}"),
+                    budget,
+                )?)),
                 (None, None) | (None, Some(Value::Null)) => None,
                 (Some(_), None) => return Err(format!("'{at}.{case}' needs a payload")),
                 (None, Some(_)) => return Err(format!("'{at}.{case}' takes no payload")),
@@ -224,7 +299,7 @@ fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
         }
         Type::Option(o) => match v {
             Value::Null => Val::Option(None),
-            other => Val::Option(Some(Box::new(from_json_at(&o.ty(), other, at)?))),
+            other => Val::Option(Some(Box::new(from_json_at(&o.ty(), other, at, budget)?))),
         },
         Type::Result(r) => {
             let Value::Object(o) = v else {
@@ -232,7 +307,7 @@ fn from_json_at(ty: &Type, v: &Value, at: &str) -> Result<Val, String> {
             };
             let conv = |t: Option<Type>, p: Option<&Value>, side: &str| match (t, p) {
                 (Some(t), Some(p)) => {
-                    from_json_at(&t, p, &format!("{at}.{side}")).map(|v| Some(Box::new(v)))
+                    from_json_at(&t, p, &format!("{at}.{side}"), budget).map(|v| Some(Box::new(v)))
                 }
                 _ => Ok(None),
             };

@@ -63,6 +63,10 @@ pub(crate) async fn handle(
             )?;
             let (parts, body) = req.into_parts();
             let body = read_body(&parts, body, MAX_BODY_BYTES).await?;
+            // Bounded before it is parsed: the values a body may make, not only its bytes.
+            switchyard_host::json::check_value_count(&body).map_err(|e| {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+            })?;
             let args = json_object(&body)?;
             // On its own task: a client that hangs up does not cancel a call half-way.
             let (runtime, tenant, function) = (runtime.clone(), tenant.clone(), function.clone());

@@ -185,3 +185,32 @@ fn contract_errors_decode_from_their_record() {
     assert_eq!(e.provider_code.as_deref(), Some("404"));
     assert!(decode_error(&Val::String("x".into())).is_err());
 }
+
+#[test]
+fn bytes_come_as_text_arrays_or_base64_and_their_count_is_bounded() {
+    let bytes = ty("bytes");
+    let list = |v: Val| match v {
+        Val::List(items) => items,
+        other => panic!("{other:?}"),
+    };
+    let b64 = from_json(&bytes, &json!({"base64": "aGk="}), "b").expect("base64");
+    assert_eq!(list(b64), vec![Val::U8(b'h'), Val::U8(b'i')]);
+    assert!(err(&bytes, json!({"base64": "@@"})).contains("not base64"));
+    // More values than a request may make: refused before they are made.
+    let big = vec![0u8; MAX_VALUES + 1];
+    let m = err(
+        &bytes,
+        json!({ "base64": base64::engine::general_purpose::STANDARD.encode(&big) }),
+    );
+    assert!(m.contains("signed upload URL"), "{m}");
+    let m = err(
+        &bytes,
+        serde_json::Value::String("a".repeat(MAX_VALUES + 1)),
+    );
+    assert!(m.contains("more than"), "{m}");
+    let text = format!("{{\"bytes\": [{}0]}}", "0,".repeat(MAX_VALUES));
+    assert!(check_value_count(text.as_bytes()).is_err());
+    // Commas inside strings are text, not values.
+    let text = format!("{{\"s\": \"{}\"}}", ",".repeat(MAX_VALUES + 5));
+    assert_eq!(check_value_count(text.as_bytes()), Ok(()));
+}

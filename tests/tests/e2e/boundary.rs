@@ -523,3 +523,39 @@ async fn a_noisy_tenant_cannot_starve_a_quiet_one() {
     }
     assert!(busy < 70, "the noisy tenant's share did run");
 }
+
+/// Finding 2: a byte list costs about its size: the compact `{"base64": ...}` form is
+/// taken, and no request makes more than `MAX_VALUES` values whatever its JSON holds.
+#[tokio::test]
+async fn a_byte_list_cannot_blow_up_the_hosts_memory() {
+    use base64::Engine as _;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let spec =
+        BindingSpec::new(ComponentSource::path(component("storage-local"))).files(tmp.path());
+    let rt = runtime(vec![("acme", Service::Storage, spec)]).await;
+    let storage = Contract {
+        rt,
+        service: Service::Storage,
+        tenant: "acme",
+    };
+    storage
+        .ok("create-bucket", json!({"name": "bbb", "options": {}}))
+        .await;
+    let upload = |body: Value| json!({"bucket": "bbb", "key": "k", "body": body, "options": {"content-type": null, "cache-control": null, "metadata": [], "overwrite": true}});
+    let hello = base64::engine::general_purpose::STANDARD.encode(b"hello");
+    storage
+        .ok("upload", upload(json!({ "base64": hello })))
+        .await;
+    let got = storage
+        .ok("download", json!({"bucket": "bbb", "key": "k"}))
+        .await;
+    assert_eq!(got["body"], json!(b"hello".to_vec()), "{got}");
+    // Two million bytes as a JSON array: once ~130 MiB of host memory; now refused.
+    let err = storage
+        .call_as("acme", "upload", upload(json!(vec![7u8; 2_000_000])))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.http_status(), 400, "{err}");
+    assert!(err.to_string().contains("signed upload URL"), "{err}");
+}
