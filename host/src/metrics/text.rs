@@ -51,7 +51,7 @@ pub fn render_prometheus<'a>(
         }
     }
     // Each name's first kind claims its own name first; other kinds are named after.
-    let mut named: Vec<(String, Kind, &[(Kind, String, Snapshot)], String)> = Vec::new();
+    let mut named: Vec<Named<'_>> = Vec::new();
     for pass in [true, false] {
         for (name, series) in &families {
             let mut kinds: Vec<Kind> = Vec::new();
@@ -83,6 +83,9 @@ pub fn render_prometheus<'a>(
     }
     out
 }
+
+/// A tenant family as named in the output: (its name, its kind, its series, the name written).
+type Named<'a> = (String, Kind, &'a [(Kind, String, Snapshot)], String);
 
 /// The sample names a family of `kind` called `name` writes (and its own name).
 fn sample_names(name: &str, kind: Kind) -> Vec<String> {
@@ -139,7 +142,7 @@ fn label_name(name: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') || out.starts_with("__") {
-        out.insert_str(0, "x");
+        out.insert(0, 'x');
     }
     out
 }
