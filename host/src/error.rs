@@ -61,16 +61,17 @@ pub enum Error {
         limit: String,
         waited: std::time::Duration,
     },
-    /// The arguments are larger than the binding's memory lets its component take in.
+    /// The arguments are larger than the binding's memory lets its component take in:
+    /// over half of `limits.memory_mib`, or large enough that the call ran out of memory.
     #[error(
-        "the arguments of '{function}' hold {bytes} bytes; a {service} call takes at most \
-         {limit} (an eighth of the binding's limits.memory_mib)"
+        "the arguments of '{function}' hold {bytes} bytes, too many for this {service} \
+         binding (limits.memory_mib = {memory_mib}); send less, or raise the limit"
     )]
     ArgumentsTooLarge {
         service: String,
         function: String,
         bytes: usize,
-        limit: usize,
+        memory_mib: u64,
     },
     /// A component file could not be read.
     #[error("cannot read component {path}: {source}")]

@@ -415,16 +415,7 @@ fn val_bytes(v: &Val) -> usize {
 }
 
 /// What kind of JSON value `v` is, for messages (`a string`, `an array`...).
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub use switchyard_rules::json::json_kind;
 
 #[cfg(test)]
 mod tests;

@@ -16,24 +16,14 @@
 //! }
 //! ```
 
-pub use switchyard_rules::{civil, not_json, not_object, notification, search, Kind, RuleError};
+pub use switchyard_rules::json::json_kind;
+pub use switchyard_rules::{
+    civil, not_json, not_object, notification, percent, search, Kind, RuleError,
+};
 
 use serde_json::{Map, Value};
 
 use crate::types::Error;
-
-/// What a JSON value is, with its article, for messages: `null`, `a boolean`, `a number`,
-/// `a string`, `an array`, `an object`.
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 /// Parses `text` as a JSON object; `at` names it in errors: `invalid-input` for text that
 /// is not JSON ([`not_json`]) or JSON that is not an object ([`not_object`]). Check the

@@ -90,12 +90,8 @@ impl Cursor {
     }
 }
 
-/// Decodes one `application/x-www-form-urlencoded` value (`+` is a space).
-fn percent_decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
-}
+// Decodes one `application/x-www-form-urlencoded` value (`+` is a space).
+use switchyard_sdk::rules::percent::form_decode as percent_decode;
 
 /// `Page` and `PageToken` from a `next_page_uri`
 /// (`/2010-04-01/Accounts/AC…/Messages.json?PageSize=50&Page=1&PageToken=PASM…`).

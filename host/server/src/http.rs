@@ -159,18 +159,7 @@ pub fn query_param(query: Option<&str>, key: &str) -> Option<String> {
 
 /// Decodes `%XX` escapes; `None` on a bad escape (not `%` and two hex digits) or bytes that
 /// are not UTF-8.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let well_formed = s.split('%').skip(1).all(|after| {
-        after
-            .get(..2)
-            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
-    });
-    if !well_formed {
-        return None;
-    }
-    let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
-    Some(decoded.into_owned())
-}
+pub use switchyard_rules::percent::decode_strict as percent_decode;
 
 #[cfg(test)]
 mod tests {

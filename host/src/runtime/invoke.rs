@@ -68,17 +68,19 @@ impl Runtime {
         )
         .map_err(|e| bad(e.0))?;
         drop(args);
-        // Input the component could never take in is the caller's mistake (413), found here
-        // rather than as the component running out of memory (a 502).
+        // Input the component cannot take in is the caller's mistake (413), not the
+        // component failing (502): refused here when it is over half the memory cap, and
+        // blamed when the call runs out of memory with arguments over an eighth of it.
         let bytes = payload_bytes(&params);
-        let limit = (generation.limits.memory_bytes() / 8) as usize;
-        if bytes > limit {
-            return Err(Error::ArgumentsTooLarge {
-                service: service.to_string(),
-                function: function.to_string(),
-                bytes,
-                limit,
-            });
+        let memory = generation.limits.memory_bytes() as usize;
+        let too_large = || Error::ArgumentsTooLarge {
+            service: service.to_string(),
+            function: function.to_string(),
+            bytes,
+            memory_mib: generation.limits.memory_mib,
+        };
+        if bytes > memory / 2 {
+            return Err(too_large());
         }
         if self
             .inner
@@ -97,7 +99,11 @@ impl Runtime {
                 func.call_async(&mut *store, &params, &mut out).await?;
                 Ok(out)
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                Error::MemoryLimit { .. } if bytes > memory / 8 => too_large(),
+                other => other,
+            })?;
         let contract = |message: String| Error::Contract {
             tenant: tenant.to_string(),
             service: service.to_string(),

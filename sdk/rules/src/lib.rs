@@ -10,14 +10,16 @@
 //! - [`notification`]: recipients (E.164 numbers, email addresses, tokens), sender, body,
 //!   idempotency key, the `send-at` window;
 //! - [`civil`]: days since 1970-01-01 to a calendar date and back;
-//! - [`not_object`] and [`not_json`]: the errors for a JSON text that is not an object.
+//! - [`not_object`] and [`not_json`]: the errors for a JSON text that is not an object;
+//! - `json` (feature `json`): `json_kind`, what a `serde_json::Value` is, for messages;
+//! - `percent` (feature `percent`): `%XX` decoding, strict (paths) or lenient (forms).
 //!
 //! Who uses it: the guest side through `switchyard_sdk::rules` (which re-exports this
 //! crate, converts [`RuleError`] into the contracts' `Error` with `?`, and adds a
 //! `json_kind` over `serde_json::Value`), and the host's native backends
 //! (`host/src/native/...`), which convert [`RuleError`] into their own WIT error.
 //!
-//! The crate has no dependencies, so it builds for the host and for `wasm32` guests alike
+//! The crate has no dependencies by default, so it builds for the host and for `wasm32` guests alike
 //! and cheaply. Checks therefore take plain Rust values (`&str`, `usize`, `Option<u32>`,
 //! slices of `String`), never WIT binding types or JSON values; a caller borrows its own
 //! types into the small views this crate defines ([`search::Request`]...).
@@ -37,6 +39,11 @@
 //! A rule that only one provider has (Algolia's replica-name mark, Twilio's 15-minute
 //! scheduling minimum) stays in that provider's crate.
 #![warn(missing_docs)]
+
+#[cfg(feature = "json")]
+pub mod json;
+#[cfg(feature = "percent")]
+pub mod percent;
 
 pub mod civil;
 pub mod notification;

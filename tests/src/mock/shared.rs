@@ -1,9 +1,7 @@
 //! Small wire helpers several mocks share: the clock, ISO 8601 dates and `%XX` decoding.
 
-use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use percent_encoding::percent_decode_str;
 use switchyard_rules::civil::civil_from_days;
 
 /// Milliseconds since the Unix epoch, now (0 before it).
@@ -28,30 +26,7 @@ pub fn iso8601(ms: u64) -> String {
     )
 }
 
-/// Form and query decoding: `+` is a space, `%XX` a byte; a malformed escape stays as written
-/// and bytes that are not UTF-8 are replaced.
-pub fn form_decode(s: &str) -> String {
-    percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
-/// `%XX` decoding of a path segment or query value; `None` when an escape is malformed (not
-/// `%` and two hex digits) or the bytes are not UTF-8. `+` stays a `+`.
-pub fn percent_decode_strict(s: &str) -> Option<String> {
-    let well_formed = s.split('%').skip(1).all(|after| {
-        after
-            .get(..2)
-            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
-    });
-    if !well_formed {
-        return None;
-    }
-    percent_decode_str(s)
-        .decode_utf8()
-        .ok()
-        .map(Cow::into_owned)
-}
+pub use switchyard_rules::percent::{decode_strict as percent_decode_strict, form_decode};
 
 #[cfg(test)]
 mod tests {

@@ -420,24 +420,37 @@ async fn a_buffered_item_that_never_delivers_is_retried_with_backoff() {
         .expect("delivered once the provider is back");
 }
 
-/// Finding 11: input larger than the component could take in is the caller's mistake, a 413
-/// found before the call, not the component running out of memory (a 502).
+/// Finding 11: input larger than the component can take in is the caller's mistake, a 413
+/// (found before the call when it is over half the memory cap), not the component running
+/// out of memory (a 502).
 #[tokio::test]
 async fn oversized_input_is_refused_before_it_reaches_the_component() {
-    let rt = runtime(vec![("acme", Service::Analytics, misbehave_spec())]).await;
-    let name = "n".repeat(12 << 20);
-    let err = rt
-        .invoke_json(
-            "acme",
-            Service::Analytics,
-            "track",
-            json!({"event": {"name": name, "distinct-id": "u"}}),
-        )
-        .await
-        .expect_err("refused");
-    assert_eq!(err.http_status(), 413, "{err}");
-    assert_eq!(err.code(), "too_large", "{err}");
-    assert!(err.to_string().contains("limits.memory_mib"), "{err}");
+    use switchyard_tests::mock::posthog::MockPostHog;
+
+    let mock = MockPostHog::start(crate::support::API_KEY).await;
+    let rt = runtime(vec![(
+        "acme",
+        Service::Analytics,
+        crate::support::posthog_spec(&mock, &[]),
+    )])
+    .await;
+    // 14 MiB: the PostHog adapter runs out of its 64 MiB copying it (once a 502); 40 MiB:
+    // over half the cap, refused before the call.
+    for mib in [14, 40] {
+        let name = "n".repeat(mib << 20);
+        let err = rt
+            .invoke_json(
+                "acme",
+                Service::Analytics,
+                "track",
+                json!({"event": {"name": name, "distinct-id": "u"}}),
+            )
+            .await
+            .expect_err("refused");
+        assert_eq!(err.http_status(), 413, "{mib} MiB: {err}");
+        assert_eq!(err.code(), "too_large", "{err}");
+        assert!(err.to_string().contains("limits.memory_mib = 64"), "{err}");
+    }
     // Ordinary input still goes through.
     rt.invoke_json(
         "acme",

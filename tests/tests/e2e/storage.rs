@@ -337,10 +337,7 @@ fn near_now(ts: &Value, slack: u64) {
 
 /// Decodes `%XX` escapes of a URL path.
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8()
-        .expect("utf-8")
-        .into_owned()
+    switchyard_rules::percent::decode_strict(s).expect("well-formed UTF-8 escapes")
 }
 
 /// A decoded resource's path segments.
