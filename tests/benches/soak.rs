@@ -7,13 +7,16 @@
 //!
 //! 1. **alone**: the quiet tenant calls `track` back to back from 4 tasks for a tenth of the
 //!    time; its latencies are the baseline;
-//! 2. **under attack**: for the whole time, 48 tasks of the noisy tenant loop over memory
-//!    bombs (`alloc`), endless loops (`loop`), slow calls (`sleep` 300 ms), panics and
-//!    floods of log lines (`chatter`), while the quiet tenant calls as in 1.
+//! 2. **slow flood** (half the time): 70 tasks of the noisy tenant send slow calls (`sleep`
+//!    300 ms) back to back, more than the pool's 64 instances, while the quiet tenant calls
+//!    as in 1;
+//! 3. **hostile mix** (the other half): 48 noisy tasks loop over memory bombs (`alloc`),
+//!    endless loops (`loop`), slow calls, panics and floods of log lines (`chatter`): on a
+//!    2-core machine, CPU the quiet tenant must share.
 //!
-//! Prints the quiet tenant's calls, errors, median and p99 alone and under attack (and their
-//! ratio), the noisy tenant's outcomes, and the process's peak resident memory (VmHWM) and
-//! its resident memory at the end (VmRSS).
+//! Prints, per phase, the quiet tenant's calls, errors, median and p99 (and the p99's ratio to
+//! running alone), the noisy tenant's outcomes, and the process's peak resident memory
+//! (VmHWM) and its resident memory at the end (VmRSS).
 
 mod common;
 
@@ -106,47 +109,7 @@ fn main() {
         let (alone, alone_errors) = quiet(&rt, Duration::from_secs((secs / 10).max(3))).await;
         let (_, rss_start) = memory_kb();
 
-        let stop = Arc::new(AtomicBool::new(false));
-        let outcomes = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
-        let noisy: Vec<_> = (0..NOISY_TASKS)
-            .map(|i| {
-                let (rt, stop, outcomes) = (rt.clone(), stop.clone(), outcomes.clone());
-                tokio::spawn(async move {
-                    let a = rt.analytics("noisy").expect("noisy binding");
-                    let attacks = [
-                        Event::new("alloc", "u"),
-                        Event::new("loop", "u"),
-                        Event::new("sleep", "u").properties(json!({"ms": 300})),
-                        Event::new("panic", "u"),
-                        Event::new("chatter", "u").properties(json!({"lines": 5000})),
-                    ];
-                    let mut n = i;
-                    while !stop.load(Ordering::Relaxed) {
-                        let attack = &attacks[n % attacks.len()];
-                        n += 1;
-                        let outcome = match a.track(attack).await {
-                            Ok(()) => "ok".to_string(),
-                            Err(e) => e.code().to_string(),
-                        };
-                        *outcomes
-                            .lock()
-                            .expect("outcomes")
-                            .entry(format!("{} -> {outcome}", attack.name))
-                            .or_default() += 1;
-                    }
-                })
-            })
-            .collect();
-        let (attacked, attacked_errors) = quiet(&rt, Duration::from_secs(secs)).await;
-        stop.store(true, Ordering::Relaxed);
-        for t in noisy {
-            let _ = t.await;
-        }
-        let (peak, end) = memory_kb();
-
-        println!(
-            "\nsoak: {secs} s, quiet tenant {QUIET_TASKS} tasks, noisy tenant {NOISY_TASKS} tasks"
-        );
+        println!("\nsoak: {secs} s, quiet tenant {QUIET_TASKS} tasks");
         println!(
             "quiet alone:        {:>8} calls  {:>4} errors  median {}  p99 {}",
             alone.len(),
@@ -154,21 +117,58 @@ fn main() {
             common::fmt_ns(pct(&alone, 0.5)),
             common::fmt_ns(pct(&alone, 0.99))
         );
-        println!(
-            "quiet under attack: {:>8} calls  {:>4} errors  median {}  p99 {}",
-            attacked.len(),
-            attacked_errors,
-            common::fmt_ns(pct(&attacked, 0.5)),
-            common::fmt_ns(pct(&attacked, 0.99))
-        );
-        println!(
-            "quiet p99 under attack / alone: {}",
-            common::fmt_ratio(pct(&attacked, 0.99) / pct(&alone, 0.99))
-        );
-        println!("noisy outcomes:");
-        for (what, n) in outcomes.lock().expect("outcomes").iter() {
-            println!("  {what:<32} {n}");
+        let slow = vec![Event::new("sleep", "u").properties(json!({"ms": 300}))];
+        let hostile = vec![
+            Event::new("alloc", "u"),
+            Event::new("loop", "u"),
+            Event::new("sleep", "u").properties(json!({"ms": 300})),
+            Event::new("panic", "u"),
+            Event::new("chatter", "u").properties(json!({"lines": 5000})),
+        ];
+        for (phase, tasks, attacks) in [("slow flood", 70, slow), ("hostile mix", NOISY_TASKS, hostile)] {
+            let stop = Arc::new(AtomicBool::new(false));
+            let outcomes = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
+            let noisy: Vec<_> = (0..tasks)
+                .map(|i| {
+                    let (rt, stop, outcomes) = (rt.clone(), stop.clone(), outcomes.clone());
+                    let attacks = attacks.clone();
+                    tokio::spawn(async move {
+                        let a = rt.analytics("noisy").expect("noisy binding");
+                        let mut n = i;
+                        while !stop.load(Ordering::Relaxed) {
+                            let attack = &attacks[n % attacks.len()];
+                            n += 1;
+                            let outcome = match a.track(attack).await {
+                                Ok(()) => "ok".to_string(),
+                                Err(e) => e.code().to_string(),
+                            };
+                            *outcomes
+                                .lock()
+                                .expect("outcomes")
+                                .entry(format!("{} -> {outcome}", attack.name))
+                                .or_default() += 1;
+                        }
+                    })
+                })
+                .collect();
+            let (attacked, errors) = quiet(&rt, Duration::from_secs(secs / 2)).await;
+            stop.store(true, Ordering::Relaxed);
+            for t in noisy {
+                let _ = t.await;
+            }
+            println!(
+                "quiet, {phase:<11} ({tasks} noisy tasks): {:>8} calls  {:>4} errors  median {}  p99 {}  (p99 / alone: {})",
+                attacked.len(),
+                errors,
+                common::fmt_ns(pct(&attacked, 0.5)),
+                common::fmt_ns(pct(&attacked, 0.99)),
+                common::fmt_ratio(pct(&attacked, 0.99) / pct(&alone, 0.99))
+            );
+            for (what, n) in outcomes.lock().expect("outcomes").iter() {
+                println!("  noisy {what:<32} {n}");
+            }
         }
+        let (peak, end) = memory_kb();
         println!(
             "resident memory: {} MiB after the quiet baseline, peak {} MiB, {} MiB at the end",
             rss_start / 1024,

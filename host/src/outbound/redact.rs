@@ -40,10 +40,18 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Finds and masks a binding's secrets in responses. Built once per generation.
-#[derive(Debug)]
 pub struct Redactor {
     finder: AhoCorasick,
     longest: usize,
+}
+
+impl std::fmt::Debug for Redactor {
+    /// Never the patterns: they are the secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redactor")
+            .field("forms", &self.finder.patterns_len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Redactor {
@@ -292,5 +300,6 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&out).is_ok(),
             "{out}"
         );
+        assert!(!format!("{r:?}").contains("sk/"), "Debug shows no secret");
     }
 }

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use tracing::Instrument;
 use wasmtime::component::{Instance, ResourceTable};
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi_http::WasiHttpCtx;
 
@@ -67,7 +67,18 @@ impl Runtime {
                     .as_ref()
                     .map(|q| (q, generation.limits.max_concurrent)),
             )
-            .await?;
+            .await
+            .inspect_err(|_| {
+                self.inner.metrics.record_host(
+                    "switchyard_busy_total",
+                    Kind::Counter,
+                    1.0,
+                    &[
+                        ("tenant", &*binding.tenant),
+                        ("service", binding.service.as_str()),
+                    ],
+                );
+            })?;
         let call_id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
         let who = CallIdentity {
             tenant: binding.tenant.clone(),
@@ -212,8 +223,17 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(limits.deadline_ticks());
-        store.epoch_deadline_trap();
+        // At every epoch tick (10 ms) of computing, the guest yields to the executor, so a
+        // guest that spins never holds a worker thread longer than a tick and every other
+        // call (another tenant's) gets its turn; past the deadline it traps.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            Ok(if Instant::now() >= ctx.data().deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
         Ok(store)
     }
 

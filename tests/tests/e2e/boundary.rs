@@ -535,6 +535,16 @@ async fn a_noisy_tenant_cannot_starve_a_quiet_one() {
         }
     }
     assert!(busy < 70, "the noisy tenant's share did run");
+    // Every refusal is counted for the operator.
+    let metrics = rt.prometheus_metrics();
+    if busy > 0 {
+        let line =
+            format!("switchyard_busy_total{{service=\"analytics\",tenant=\"noisy\"}} {busy}");
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing:\n{metrics}"
+        );
+    }
 }
 
 /// Finding 2: a byte list costs about its size: the compact `{"base64": ...}` form is
