@@ -15,6 +15,7 @@ use http::HeaderName;
 use tokio::sync::Notify;
 
 use crate::buffer::Buffer;
+use crate::config::binding::guest_dir;
 use crate::config::{BindingSpec, ComponentSource};
 use crate::limits::Limits;
 use crate::log_limit::LogLimiter;
@@ -53,6 +54,11 @@ impl FileStamp {
             modified: meta.modified().ok(),
         })
     }
+}
+
+/// `dir` with links and `..` resolved, or as written when it cannot be (it does not exist).
+pub(crate) fn real_path(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// The lifecycle backoff of a generation with buffered work.
@@ -97,6 +103,9 @@ pub(crate) struct Generation {
     pub forbidden: Arc<[HeaderName]>,
     pub limits: Limits,
     pub files: Option<std::path::PathBuf>,
+    /// `files` resolved (links and `..` followed) once, when the generation is made, for
+    /// comparing bindings' directories.
+    pub files_real: Option<std::path::PathBuf>,
     pub backend: Option<Backend>,
     /// The backend's settings: the host's, never in `grants.config`.
     pub backend_config: BackendSettings,
@@ -140,6 +149,7 @@ impl Generation {
             forbidden,
             limits: spec.limits,
             files: spec.files.clone(),
+            files_real: spec.files.as_deref().map(real_path),
             backend: spec.backend,
             backend_config: spec.backend_config.clone(),
             grants: Arc::new(Grants {
@@ -165,6 +175,11 @@ impl Generation {
             inflight: AtomicUsize::new(0),
             idle: Notify::new(),
         }
+    }
+
+    /// The directory the component sees as `/data`, if any.
+    pub fn guest_files(&self) -> Option<&std::path::Path> {
+        guest_dir(self.files.as_deref(), self.backend)
     }
 
     /// The same binding with another component: configuration, rules and limits carried over.

@@ -72,12 +72,6 @@ impl Limits {
         share.clamp(8 * 1024, 128 * 1024) as usize
     }
 
-    /// The deadline in epoch ticks, rounded up, at least one.
-    pub fn deadline_ticks(&self) -> u64 {
-        let tick = EPOCH_TICK.as_millis() as u64;
-        self.deadline_ms.div_ceil(tick).max(1)
-    }
-
     /// Checks the values make sense, naming the bad one.
     pub fn validate(&self) -> Result<(), LimitError> {
         let zero = [

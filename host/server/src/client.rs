@@ -137,6 +137,16 @@ impl Client {
         self.send(Method::GET, path, None, Bytes::new()).await
     }
 
+    /// `POST path` without a body (an action: `/admin/reload`).
+    pub async fn post(&self, path: &str) -> Result<ClientResponse, ServerError> {
+        self.send(Method::POST, path, None, Bytes::new()).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Result<ClientResponse, ServerError> {
+        self.send(Method::DELETE, path, None, Bytes::new()).await
+    }
+
     /// `POST path` with a JSON body.
     pub async fn post_json(
         &self,

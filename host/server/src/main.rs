@@ -345,7 +345,7 @@ async fn cmd_swap(
 async fn cmd_reload(remote: &Remote) -> anyhow::Result<ExitCode> {
     let report = remote
         .client()?
-        .send(http::Method::POST, "/admin/reload", None, Bytes::new())
+        .post("/admin/reload")
         .await?
         .into_result()?;
     let lists = [

@@ -117,6 +117,12 @@ pub struct BindingSpec {
     pub backend_config: BackendSettings,
 }
 
+/// `files` as the component gets it: only a binding without a backend gives its directory
+/// to the component; one with a backend keeps it for the host.
+pub(crate) fn guest_dir(files: Option<&Path>, backend: Option<Backend>) -> Option<&Path> {
+    files.filter(|_| backend.is_none())
+}
+
 /// Where a binding's directory appears inside the adapter.
 pub const FILES_GUEST_PATH: &str = "/data";
 
@@ -145,7 +151,7 @@ impl BindingSpec {
     /// backend. A binding with a backend keeps `files` for the backend's own state (the
     /// search indexes), which the component must never be able to write.
     pub fn guest_files(&self) -> Option<&Path> {
-        self.files.as_deref().filter(|_| self.backend.is_none())
+        guest_dir(self.files.as_deref(), self.backend)
     }
 
     /// The directory the host keeps the backend's state in: `files`, for a binding with a

@@ -89,6 +89,9 @@ impl Redactor {
     pub fn headers(&self, headers: &mut HeaderMap) -> usize {
         let mut found = 0;
         for value in headers.values_mut() {
+            if !self.finder.is_match(value.as_bytes()) {
+                continue;
+            }
             let mut bytes = value.as_bytes().to_vec();
             let n = self.mask(&mut bytes);
             if n > 0 {

@@ -185,11 +185,7 @@ impl Runtime {
         let limits = generation.limits;
         let mut wasi = WasiCtxBuilder::new();
         // A binding with a backend keeps `files` for the host: never the guest's.
-        if let Some(dir) = generation
-            .files
-            .as_ref()
-            .filter(|_| generation.backend.is_none())
-        {
+        if let Some(dir) = generation.guest_files() {
             wasi.preopened_dir(dir, FILES_GUEST_PATH, FsPerms::ReadWrite)
                 .map_err(|e| Error::Config {
                     origin: format!("binding {}/{}", who.tenant, who.service),

@@ -107,6 +107,8 @@ impl Runtime {
             });
             bindings.extend(orphans.iter().cloned());
         }
+        let now = std::time::Instant::now();
+        let every = self.inner.options.tick_interval();
         for binding in bindings {
             binding.forget_drained();
             let current = binding.current();
@@ -117,8 +119,6 @@ impl Runtime {
                     .into_iter()
                     .map(|g| (g, Lifecycle::Drain)),
             );
-            let now = std::time::Instant::now();
-            let every = self.inner.options.tick_interval();
             for (generation, which) in work {
                 let before = generation.buffer.stats().pending;
                 if before == 0 {

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, InstancePre};
 use wasmtime::Engine;
 
-use crate::binding::{Generation, Loaded};
+use crate::binding::{real_path, Generation, Loaded};
 use crate::bindings;
 use crate::config::{BindingSpec, ComponentSource};
 use crate::error::{Error, Result};
@@ -142,19 +142,17 @@ impl Runtime {
         let Some(mine) = spec.files.as_deref() else {
             return Ok(());
         };
-        let mine = mine.canonicalize().unwrap_or_else(|_| mine.to_path_buf());
+        let mine = real_path(mine);
         for other in self.all_bindings() {
             if &*other.tenant == tenant && other.service == service {
                 continue;
             }
             let current = other.current();
-            let Some(theirs) = current.files.as_deref() else {
+            // Resolved once, when that generation was made: no I/O per binding here.
+            let Some(theirs) = current.files_real.as_deref() else {
                 continue;
             };
-            let theirs = theirs
-                .canonicalize()
-                .unwrap_or_else(|_| theirs.to_path_buf());
-            if !(mine.starts_with(&theirs) || theirs.starts_with(&mine)) {
+            if !(mine.starts_with(theirs) || theirs.starts_with(&mine)) {
                 continue;
             }
             let why = if &*other.tenant != tenant {

@@ -171,15 +171,7 @@ async fn reload_picks_up_a_tenant_added_to_the_file() {
 
     let text = format!("{}{}", config_text(&mock), posthog_binding("globex", &mock));
     std::fs::write(&server.config, text).expect("rewrite config");
-    let r = admin
-        .send(
-            http::Method::POST,
-            "/admin/reload",
-            None,
-            bytes::Bytes::new(),
-        )
-        .await
-        .expect("request");
+    let r = admin.post("/admin/reload").await.expect("request");
     assert_eq!(r.status, 200, "{:?}", r.json());
     assert_eq!(r.json()["added"], json!(["globex/analytics"]));
     assert_eq!(r.json()["unchanged"], json!(["acme/analytics"]));
@@ -203,12 +195,7 @@ async fn reload_without_a_config_file_is_a_conflict() {
     let server = TestServer::start_with(&config_text(&mock), Some(TOKEN), false).await;
     let r = server
         .with_token(TOKEN)
-        .send(
-            http::Method::POST,
-            "/admin/reload",
-            None,
-            bytes::Bytes::new(),
-        )
+        .post("/admin/reload")
         .await
         .expect("request");
     assert_eq!((r.status, code(&r).as_str()), (409, "no_config"));

@@ -230,53 +230,21 @@ async fn keys_added_and_revoked_through_the_admin_api_take_effect_at_once() {
     assert_eq!(r.json()["required"], true);
 
     // Revoked: refused at once; a file key stays revoked across a reload.
-    let r = admin
-        .send(
-            http::Method::DELETE,
-            "/admin/keys/ci",
-            None,
-            bytes::Bytes::new(),
-        )
-        .await
-        .expect("request");
+    let r = admin.delete("/admin/keys/ci").await.expect("request");
     assert_eq!(r.status, 200, "{:?}", r.json());
     let r = server
         .call_with(Some(&secret), "acme", "analytics", "track", &event())
         .await;
     assert_eq!((r.status, code(&r).as_str()), (401, "unauthorized"));
-    let r = admin
-        .send(
-            http::Method::DELETE,
-            "/admin/keys/ci",
-            None,
-            bytes::Bytes::new(),
-        )
-        .await
-        .expect("request");
+    let r = admin.delete("/admin/keys/ci").await.expect("request");
     assert_eq!((r.status, code(&r).as_str()), (404, "unknown_key"));
-    let r = admin
-        .send(
-            http::Method::DELETE,
-            "/admin/keys/acme-all",
-            None,
-            bytes::Bytes::new(),
-        )
-        .await
-        .expect("request");
+    let r = admin.delete("/admin/keys/acme-all").await.expect("request");
     assert_eq!(r.status, 200);
     let r = server
         .call_with(Some(ACME_KEY), "acme", "analytics", "track", &event())
         .await;
     assert_eq!(r.status, 401);
-    let r = admin
-        .send(
-            http::Method::POST,
-            "/admin/reload",
-            None,
-            bytes::Bytes::new(),
-        )
-        .await
-        .expect("request");
+    let r = admin.post("/admin/reload").await.expect("request");
     assert_eq!(r.status, 200, "{:?}", r.json());
     let r = server
         .call_with(Some(ACME_KEY), "acme", "analytics", "track", &event())
@@ -314,12 +282,7 @@ async fn reload_makes_the_keys_follow_the_file() {
     std::fs::write(&server.config, config(&mock, &keys)).expect("rewrite");
     let r = server
         .with_token(TOKEN)
-        .send(
-            http::Method::POST,
-            "/admin/reload",
-            None,
-            bytes::Bytes::new(),
-        )
+        .post("/admin/reload")
         .await
         .expect("request");
     assert_eq!(r.status, 200, "{:?}", r.json());
@@ -345,12 +308,7 @@ async fn reload_makes_the_keys_follow_the_file() {
     .expect("rewrite");
     let r = server
         .with_token(TOKEN)
-        .send(
-            http::Method::POST,
-            "/admin/reload",
-            None,
-            bytes::Bytes::new(),
-        )
+        .post("/admin/reload")
         .await
         .expect("request");
     assert_eq!(
@@ -386,15 +344,7 @@ async fn require_keys_decides_when_no_key_is_configured() {
         .await;
     assert_eq!(r.status, 401);
     // Revoking the last key does not open the gateway again.
-    let r = admin
-        .send(
-            http::Method::DELETE,
-            "/admin/keys/k",
-            None,
-            bytes::Bytes::new(),
-        )
-        .await
-        .expect("request");
+    let r = admin.delete("/admin/keys/k").await.expect("request");
     assert_eq!(r.status, 200);
     let r = server
         .call_with(None, "acme", "analytics", "track", &event())
