@@ -5,8 +5,9 @@
 //! what happened. One runtime with the host's defaults and two tenants bound to
 //! `test-misbehave` (memory cap 32 MiB, deadline 500 ms):
 //!
-//! 1. **alone**: the quiet tenant calls `track` back to back from 4 tasks for a tenth of the
-//!    time; its latencies are the baseline;
+//! 1. **alone**: the quiet tenant calls `track` from 4 tasks, each one call every 5 ms (800
+//!    calls a second in all, a small part of what the machine can serve: a quiet tenant does
+//!    not fill the CPUs on its own), for a tenth of the time; its latencies are the baseline;
 //! 2. **slow flood** (half the time): 70 tasks of the noisy tenant send slow calls (`sleep`
 //!    300 ms) back to back, more than the pool's 64 instances, while the quiet tenant calls
 //!    as in 1;
@@ -31,6 +32,8 @@ use switchyard_host::{BindingSpec, ComponentSource, Limits, Runtime, Service};
 
 const QUIET_TASKS: usize = 4;
 const NOISY_TASKS: usize = 48;
+/// How often each quiet task starts a call.
+const QUIET_EVERY: Duration = Duration::from_millis(5);
 
 fn spec() -> BindingSpec {
     BindingSpec::new(ComponentSource::path(common::component("test-misbehave"))).limits(Limits {
@@ -63,7 +66,10 @@ async fn quiet(rt: &Runtime, run: Duration) -> (Vec<u64>, usize) {
             let (rt, results) = (rt.clone(), results.clone());
             tokio::spawn(async move {
                 let a = rt.analytics("quiet").expect("quiet binding");
+                let mut pace = tokio::time::interval(QUIET_EVERY);
+                pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 while Instant::now() < until {
+                    pace.tick().await;
                     let started = Instant::now();
                     let ok = a.track(&Event::new("ok", "u")).await.is_ok();
                     let ns = started.elapsed().as_nanos() as u64;

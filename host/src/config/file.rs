@@ -57,6 +57,9 @@ pub struct RuntimeOptions {
     /// How long a call waits in line for its binding's, its tenant's or the pool's place
     /// before it is refused as busy (retryable), in milliseconds.
     pub queue_ms: u64,
+    /// How many of one tenant's calls may compute (run guest code for more than an epoch
+    /// tick) at once; 0: half the machine's CPUs (at least one).
+    pub max_computing_per_tenant: u32,
     /// The largest `limits.memory_mib` a binding may ask for.
     pub max_memory_mib: u64,
     /// Watch component files and hot-swap a binding when its file changes.
@@ -74,6 +77,7 @@ impl Default for RuntimeOptions {
             max_instances: 1000,
             max_instances_per_tenant: 0,
             queue_ms: 2000,
+            max_computing_per_tenant: 0,
             max_memory_mib: 256,
             watch: false,
             watch_interval_ms: 500,
@@ -88,6 +92,16 @@ impl RuntimeOptions {
         match self.max_instances_per_tenant {
             0 => self.max_instances.div_ceil(4).max(1),
             n => n.min(self.max_instances.max(1)),
+        }
+    }
+
+    /// How many of one tenant's calls may compute at once (see `max_computing_per_tenant`).
+    pub fn computing_share(&self) -> u32 {
+        match self.max_computing_per_tenant {
+            0 => std::thread::available_parallelism()
+                .map_or(1, |n| n.get() as u32 / 2)
+                .max(1),
+            n => n,
         }
     }
 

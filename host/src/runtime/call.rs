@@ -194,6 +194,7 @@ impl Runtime {
         }
         let wasi = wasi.build();
         let call_id = who.call_id;
+        let turns = self.inner.compute.turns(&who.tenant);
         // What the guest can make the host hold, bounded by the binding's limits.
         let mut http = WasiHttpCtx::new();
         http.set_field_size_limit(limits.field_bytes());
@@ -219,15 +220,17 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        // At every epoch tick (10 ms) of computing, the guest yields to the executor, so a
-        // guest that spins never holds a worker thread longer than a tick and every other
-        // call (another tenant's) gets its turn; past the deadline it traps.
+        // At every epoch tick (10 ms) of computing, the guest yields to the executor and
+        // waits for one of its tenant's compute slots (see `compute`), so a guest that spins
+        // never holds a worker thread longer than a tick, and a tenant's many spinning
+        // guests take turns at its share of the CPUs instead of queueing ahead of everyone
+        // else's calls; past the deadline it traps.
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|ctx| {
+        store.epoch_deadline_callback(move |ctx| {
             Ok(if Instant::now() >= ctx.data().deadline {
                 UpdateDeadline::Interrupt
             } else {
-                UpdateDeadline::Yield(1)
+                UpdateDeadline::YieldCustom(1, turns.next())
             })
         });
         Ok(store)

@@ -18,6 +18,7 @@ use crate::signing::{SignatureError, Signer};
 use crate::state::CallState;
 
 use super::admission::Admission;
+use super::compute::Compute;
 use super::engine::{engine, linker};
 use super::reports::BindingInfo;
 
@@ -50,6 +51,8 @@ pub(super) struct Inner {
     pub metrics: Arc<Registry>,
     /// The queues every call goes through (per binding, per tenant, the pool).
     pub admission: Admission,
+    /// Each tenant's compute slots (tenant-fair CPU).
+    pub compute: Compute,
 }
 
 impl Runtime {
@@ -77,6 +80,7 @@ impl Runtime {
                 signer: Arc::new(signer),
                 metrics: Default::default(),
                 admission: Admission::new(&options),
+                compute: Compute::new(options.computing_share()),
             }),
         };
         rt.start_background();

@@ -6,6 +6,7 @@
 //! - [`engine`]: the engine and the linker (every host import, through its view).
 //! - [`load`]: compiling, linking and checking a component; granting a generation.
 //! - [`admission`]: how many calls run at once, per binding, per tenant and overall.
+//! - [`compute`]: how many of a tenant's calls compute at once (tenant-fair CPU).
 //! - [`call`]: one call, its limits and its outcome.
 //! - [`invoke`]: calls by name with JSON, and the health report.
 //! - [`lifecycle`]: background tasks, ticks, drains and the file watcher.
@@ -16,6 +17,7 @@ mod admission;
 mod builder;
 mod call;
 mod changes;
+mod compute;
 mod engine;
 mod handle;
 mod invoke;
