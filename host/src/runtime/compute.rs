@@ -97,6 +97,9 @@ mod tests {
         assert!(futures::poll!(&mut again).is_pending());
         drop(a2);
         again.await;
-        assert!(a1.take().is_some(), "the slot came back to a1 when a2 ended");
+        assert!(
+            a1.take().is_some(),
+            "the slot came back to a1 when a2 ended"
+        );
     }
 }
