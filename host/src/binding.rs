@@ -21,7 +21,8 @@ use crate::limits::Limits;
 use crate::log_limit::LogLimiter;
 use crate::metrics::Registry;
 use crate::native::{Backend, BackendSettings, Grant};
-use crate::outbound::OutboundRules;
+use crate::outbound::egress::LazyEgress;
+use crate::outbound::{OutboundProxy, OutboundRules, TrustedCa};
 use crate::service::Service;
 use crate::signature::Signatures;
 use crate::signing::Signer;
@@ -101,6 +102,10 @@ pub(crate) struct Generation {
     pub adapter: Arc<str>,
     pub rules: Arc<OutboundRules>,
     pub forbidden: Arc<[HeaderName]>,
+    /// The generation's pooled outbound connections (made on its first request).
+    pub egress: Arc<LazyEgress>,
+    /// The binding's extra trusted CAs, kept for [`Generation::spec`].
+    pub trusted_ca: TrustedCa,
     pub limits: Limits,
     pub files: Option<std::path::PathBuf>,
     /// `files` resolved (links and `..` followed) once, when the generation is made, for
@@ -134,6 +139,7 @@ impl Generation {
         native: Grant,
         signer: Arc<Signer>,
         metrics: Arc<Registry>,
+        proxy: &OutboundProxy,
     ) -> Self {
         let rules = OutboundRules::new(spec.allow.clone(), spec.credentials.clone());
         let forbidden: Arc<[HeaderName]> = rules.forbidden_headers().into();
@@ -147,6 +153,12 @@ impl Generation {
             source: spec.component.clone(),
             rules: Arc::new(rules),
             forbidden,
+            egress: Arc::new(LazyEgress::new(
+                spec.limits,
+                spec.trusted_ca.clone(),
+                proxy.clone(),
+            )),
+            trusted_ca: spec.trusted_ca.clone(),
             limits: spec.limits,
             files: spec.files.clone(),
             files_real: spec.files.as_deref().map(real_path),
@@ -189,6 +201,7 @@ impl Generation {
             config: self.grants.config.clone(),
             allow: self.rules.allow.clone(),
             credentials: self.rules.credentials.clone(),
+            trusted_ca: self.trusted_ca.clone(),
             limits: self.limits,
             files: self.files.clone(),
             backend: self.backend,

@@ -10,7 +10,9 @@
 //!   view each; [`native`]: the host-native contracts (messaging, logging, monitoring,
 //!   search), their backends and views, reached through bridge components.
 //! - [`outbound`]: the outbound-HTTP allowlist ([`outbound::Target`], [`outbound::OutboundRules`])
-//!   and the `wasi:http` hook enforcing it; [`credentials`]: secrets injected by the host.
+//!   and the `wasi:http` hook enforcing it, the pooled keep-alive connections requests go out
+//!   on and the TLS roots they trust ([`TrustedCa`]); [`credentials`]: secrets injected by the
+//!   host.
 //! - [`limits`], [`log_limit`], [`buffer`]: per-call limits, the guest log rate, host-held work.
 //! - [`json`]: JSON ⇄ WIT values; [`signature`]: contract functions read once per component;
 //!   [`services`]: typed clients.
@@ -60,6 +62,7 @@ pub use credentials::{CredentialConfig, Injection, SecretSource};
 pub use error::{Error, ErrorKind, ProviderError, Result};
 pub use limits::Limits;
 pub use native::Backend;
+pub use outbound::{OutboundProxy, TrustedCa};
 pub use runtime::{
     BindingHealth, BindingInfo, ReloadReport, Runtime, RuntimeBuilder, ShutdownReport, SwapReport,
     Undelivered,

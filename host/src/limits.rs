@@ -32,6 +32,13 @@ pub struct Limits {
     /// The most calls of this binding running at once (`max_concurrent`); 0: only the
     /// tenant's share of the pool (`runtime.max_instances_per_tenant`) applies.
     pub max_concurrent: u32,
+    /// The most requests in flight from this binding to one host (`scheme://host:port`) at
+    /// once, and so the most connections open to it; also how many idle connections to it
+    /// are kept (`max_connections_per_host`).
+    pub max_connections_per_host: u32,
+    /// How long an idle outbound connection is kept for reuse, in milliseconds
+    /// (`idle_connection_ms`); 0 keeps none.
+    pub idle_connection_ms: u64,
 }
 
 /// The most host resources (HTTP requests, header maps, streams, pollables...) one call may
@@ -48,6 +55,8 @@ impl Default for Limits {
             log_rate: 100,
             log_burst: 1000,
             max_concurrent: 0,
+            max_connections_per_host: 32,
+            idle_connection_ms: 30_000,
         }
     }
 }
@@ -56,6 +65,11 @@ impl Limits {
     /// The deadline as a duration.
     pub fn deadline(&self) -> Duration {
         Duration::from_millis(self.deadline_ms)
+    }
+
+    /// How long an idle outbound connection is kept.
+    pub fn idle_connection(&self) -> Duration {
+        Duration::from_millis(self.idle_connection_ms)
     }
 
     /// The memory cap in bytes.
@@ -82,6 +96,10 @@ impl Limits {
                 "limits.buffer_items and limits.buffer_mib",
             ),
             (self.log_burst == 0, "limits.log_burst"),
+            (
+                self.max_connections_per_host == 0,
+                "limits.max_connections_per_host",
+            ),
         ];
         match zero.into_iter().find(|(bad, _)| *bad) {
             Some((_, key)) => Err(LimitError(key)),

@@ -23,7 +23,7 @@ use criterion::Throughput;
 use serde_json::{json, Value};
 use switchyard_host::services::analytics::Event;
 use switchyard_host::{
-    BindingSpec, ComponentSource, CredentialConfig, Injection, Runtime, RuntimeOptions,
+    BindingSpec, ComponentSource, CredentialConfig, Injection, Limits, Runtime, RuntimeOptions,
     SecretSource, Service,
 };
 use switchyard_tests::mock::posthog::MockPostHog;
@@ -161,6 +161,13 @@ fn main() {
         });
         for t in &tenants {
             b = b.binding(t, Service::Analytics, posthog_spec(&mock));
+            // The same binding keeping no idle connection: a new one per request, as the
+            // host did before its pooled egress (wasi-http's `default_send_request`).
+            let per_request = posthog_spec(&mock).limits(Limits {
+                idle_connection_ms: 0,
+                ..Limits::default()
+            });
+            b = b.binding(&format!("{t}-new-conn"), Service::Analytics, per_request);
         }
         b.build().await.expect("runtime builds")
     });
@@ -193,19 +200,24 @@ fn main() {
         group.throughput(Throughput::Elements(1));
         let ev = event();
 
-        group.bench_function("latency_switchyard", |b| {
-            b.to_async(&tokio).iter_custom(|iters| {
-                mock.clear();
-                let (rt, ev) = (rt.clone(), ev.clone());
-                async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        switchyard_send(&rt, "t0", &ev).await;
+        for (id, suffix) in [
+            ("latency_switchyard", ""),
+            ("latency_switchyard_new_conn", "-new-conn"),
+        ] {
+            group.bench_function(id, |b| {
+                b.to_async(&tokio).iter_custom(|iters| {
+                    mock.clear();
+                    let (rt, ev, tenant) = (rt.clone(), ev.clone(), format!("t0{suffix}"));
+                    async move {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            switchyard_send(&rt, &tenant, &ev).await;
+                        }
+                        start.elapsed()
                     }
-                    start.elapsed()
-                }
-            })
-        });
+                })
+            });
+        }
         for (id, client) in [
             ("latency_native", &keep_alive),
             ("latency_native_new_conn", &new_conn),
@@ -225,16 +237,24 @@ fn main() {
             });
         }
 
-        group.bench_function("concurrent16_switchyard", |b| {
-            b.to_async(&tokio).iter_custom(|iters| {
-                mock.clear();
-                let (rt, ev, tenants) = (rt.clone(), ev.clone(), tenants.clone());
-                concurrent(iters, move |i| {
-                    let (rt, ev, tenant) = (rt.clone(), ev.clone(), tenants[i as usize].clone());
-                    async move { switchyard_send(&rt, &tenant, &ev).await }
+        for (id, suffix) in [
+            ("concurrent16_switchyard", ""),
+            ("concurrent16_switchyard_new_conn", "-new-conn"),
+        ] {
+            group.bench_function(id, |b| {
+                b.to_async(&tokio).iter_custom(|iters| {
+                    mock.clear();
+                    let (rt, ev) = (rt.clone(), ev.clone());
+                    let tenants: Vec<String> =
+                        tenants.iter().map(|t| format!("{t}{suffix}")).collect();
+                    concurrent(iters, move |i| {
+                        let (rt, ev) = (rt.clone(), ev.clone());
+                        let tenant = tenants[i as usize].clone();
+                        async move { switchyard_send(&rt, &tenant, &ev).await }
+                    })
                 })
-            })
-        });
+            });
+        }
         for (id, client) in [
             ("concurrent16_native", &keep_alive),
             ("concurrent16_native_new_conn", &new_conn),
@@ -265,6 +285,12 @@ fn main() {
         "x",
     );
     common::ratio_line(
+        "switchyard pooled / switchyard with a new connection per request (before), latency",
+        est("latency_switchyard"),
+        est("latency_switchyard_new_conn"),
+        "x",
+    );
+    common::ratio_line(
         "switchyard / native reqwest latency, native on a new connection per request",
         est("latency_switchyard"),
         est("latency_native_new_conn"),
@@ -282,6 +308,11 @@ fn main() {
     throughput(
         "switchyard / native reqwest throughput, 16 callers",
         est("concurrent16_switchyard"),
+        est("concurrent16_native"),
+    );
+    throughput(
+        "switchyard with a new connection per request (before) / native reqwest throughput, 16 callers",
+        est("concurrent16_switchyard_new_conn"),
         est("concurrent16_native"),
     );
     throughput(

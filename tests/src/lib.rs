@@ -9,6 +9,10 @@
 //!   the real server's validation, recording and failure injection.
 //! - [`mock::recorder`]: [`mock::recorder::MockRecorder`], a generic endpoint that records every
 //!   request and answers whatever it is told to (status, headers, redirects).
+//! - [`tls`]: [`tls::TlsMock`], a local HTTPS endpoint signed by a [`tls::TestCa`] made at run
+//!   time, which counts its connections and handshakes.
+//! - [`proxy`]: [`proxy::ConnectProxy`], a forward proxy speaking `CONNECT` that records its
+//!   tunnels.
 //! - [`redis`]: [`redis::RedisServer`], a real redis-server on a free port with the persistence
 //!   the Redis messaging backend needs, which tests can kill and restart.
 //!
@@ -26,7 +30,9 @@
 //! ```
 
 pub mod mock;
+pub mod proxy;
 pub mod redis;
+pub mod tls;
 
 /// The path of a component built by `make adapters`: `target/components/<name>.wasm`, or under
 /// `SWITCHYARD_COMPONENTS` when set.

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::native::{Backend, BackendSettings};
 use crate::outbound::target::Target;
+use crate::outbound::TrustedCa;
 
 use super::env::expand_env;
 
@@ -31,6 +32,10 @@ pub struct BindingConfig {
     /// Credentials the host injects.
     #[serde(default)]
     pub credentials: Vec<CredentialConfig>,
+    /// A PEM file (relative to the configuration file) of CAs the binding's outbound TLS
+    /// trusts besides the platform's roots: a self-hosted provider's, a corporate gateway's.
+    #[serde(default)]
+    pub trusted_ca: Option<PathBuf>,
     /// Limits of every call.
     #[serde(default)]
     pub limits: Limits,
@@ -107,6 +112,8 @@ pub struct BindingSpec {
     pub allow: Vec<Target>,
     /// Credentials injected into requests to their targets.
     pub credentials: Vec<Credential>,
+    /// CAs the binding's outbound TLS trusts besides the platform's roots.
+    pub trusted_ca: TrustedCa,
     /// Limits of every call.
     pub limits: Limits,
     /// A host directory the adapter sees as `/data` (read and write); none by default.
@@ -134,6 +141,7 @@ impl BindingSpec {
             config: BTreeMap::new(),
             allow: Vec::new(),
             credentials: Vec::new(),
+            trusted_ca: TrustedCa::default(),
             limits: Limits::default(),
             files: None,
             backend: None,
@@ -191,6 +199,12 @@ impl BindingSpec {
             Credential::from_config(cfg).map_err(|m| Error::config(format!("credentials: {m}")))?,
         );
         Ok(self)
+    }
+
+    /// Trusts `ca` (besides the platform's roots) in the binding's outbound TLS.
+    pub fn trusted_ca(mut self, ca: TrustedCa) -> Self {
+        self.trusted_ca = ca;
+        self
     }
 
     /// Sets the limits.
@@ -274,6 +288,20 @@ impl BindingSpec {
             }
         }
         cfg.limits.validate().map_err(|e| err(e.to_string()))?;
+        let trusted_ca = match &cfg.trusted_ca {
+            Some(path) => {
+                let path = PathBuf::from(
+                    expand_env(&path.to_string_lossy(), "trusted_ca")
+                        .map_err(|e| err(e.to_string()))?,
+                );
+                let path = base_dir.join(path);
+                let pem = std::fs::read(&path)
+                    .map_err(|e| err(format!("trusted_ca: cannot read {}: {e}", path.display())))?;
+                TrustedCa::from_pem(&pem)
+                    .map_err(|e| err(format!("trusted_ca: {}: {e}", path.display())))?
+            }
+            None => TrustedCa::default(),
+        };
         let files = match &cfg.files {
             Some(dir) => {
                 let dir = PathBuf::from(
@@ -299,6 +327,7 @@ impl BindingSpec {
             config,
             allow,
             credentials,
+            trusted_ca,
             limits: cfg.limits,
             files,
             backend,
@@ -333,6 +362,7 @@ impl BindingSpec {
             && self.backend_config == other.backend_config
             && self.allow == other.allow
             && self.limits == other.limits
+            && self.trusted_ca == other.trusted_ca
             && self.credentials.len() == other.credentials.len()
             && self
                 .credentials

@@ -5,7 +5,8 @@
 //! binding's allowlist; anything else is refused with `HttpRequestDenied`, which the guest sees
 //! as that error code, and the host logs a warning naming tenant, adapter and target.
 //! Redirects are not followed by the host: an adapter that follows one sends a new request,
-//! which is checked again. Allowed requests get the binding's credentials for their target.
+//! which is checked again. Allowed requests get the binding's credentials for their target,
+//! and go out on the binding's pooled connections ([`super::egress`]).
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::credentials::{InjectError, MAX_JSON_BODY};
 use crate::identity::CallIdentity;
 use crate::metrics::{Kind, Registry};
 
+use super::egress::LazyEgress;
 use super::rules::OutboundRules;
 use super::target::Target;
 
@@ -25,6 +27,7 @@ use super::target::Target;
 pub struct OutboundPolicy {
     rules: Arc<OutboundRules>,
     forbidden: Arc<[HeaderName]>,
+    egress: Arc<LazyEgress>,
     who: CallIdentity,
     metrics: Arc<Registry>,
 }
@@ -34,12 +37,14 @@ impl OutboundPolicy {
     pub(crate) fn new(
         rules: Arc<OutboundRules>,
         forbidden: Arc<[HeaderName]>,
+        egress: Arc<LazyEgress>,
         who: CallIdentity,
         metrics: Arc<Registry>,
     ) -> Self {
         OutboundPolicy {
             rules,
             forbidden,
+            egress,
             who,
             metrics,
         }
@@ -98,6 +103,7 @@ impl WasiHttpHooks for OutboundPolicy {
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
         let rules = self.rules.clone();
+        let egress = self.egress.clone();
         Box::new(async move {
             let target = Target::of_uri(request.uri())
                 .ok_or(wasmtime_wasi_http::Error::HttpRequestDenied)?;
@@ -144,8 +150,7 @@ impl WasiHttpHooks for OutboundPolicy {
                 "outbound request"
             );
             let request = http::Request::from_parts(parts, body);
-            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            let mut res = res.map(BodyExt::boxed_unsync);
+            let mut res = egress.get()?.send(request, options).await?;
             // The guest never reads an injected secret back: not in a header, not in the body.
             if let Some(redactor) = &rules.redactor {
                 let masked = redactor.headers(res.headers_mut());
@@ -158,6 +163,8 @@ impl WasiHttpHooks for OutboundPolicy {
                 }
                 res = res.map(|body| redactor.body(body));
             }
+            // The pooled client drives its connections itself: nothing for the guest to await.
+            let io = async { Ok(()) };
             Ok((
                 res,
                 Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>,

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::config::{BindingSpec, FileConfig, RuntimeOptions};
 use crate::error::Result;
+use crate::outbound::OutboundProxy;
 use crate::service::Service;
 use crate::signing::Signer;
 
@@ -16,6 +17,7 @@ pub struct RuntimeBuilder {
     options: RuntimeOptions,
     bindings: Vec<(String, Service, BindingSpec)>,
     signer: Option<Signer>,
+    proxy: Option<OutboundProxy>,
 }
 
 impl RuntimeBuilder {
@@ -49,12 +51,19 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Sends outbound requests through `proxy` (default: [`OutboundProxy::from_env`]).
+    pub fn outbound_proxy(mut self, proxy: OutboundProxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
     /// Builds the runtime, compiling every binding's component. Needs a tokio runtime.
     pub async fn build(self) -> Result<Runtime> {
         let signer = self
             .signer
             .unwrap_or_else(|| Signer::random(DEFAULT_PUBLIC_URL));
-        let rt = Runtime::with_signer(self.options, signer)?;
+        let proxy = self.proxy.unwrap_or_else(OutboundProxy::from_env);
+        let rt = Runtime::assemble(self.options, signer, proxy)?;
         for (tenant, service, spec) in self.bindings {
             rt.add_binding(&tenant, service, spec).await?;
         }

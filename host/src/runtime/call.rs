@@ -209,6 +209,7 @@ impl Runtime {
                 hooks: OutboundPolicy::new(
                     generation.rules.clone(),
                     generation.forbidden.clone(),
+                    generation.egress.clone(),
                     who.clone(),
                     self.inner.metrics.clone(),
                 ),
@@ -252,6 +253,7 @@ impl Runtime {
             Grant::default(),
             self.inner.signer.clone(),
             self.inner.metrics.clone(),
+            &self.inner.proxy,
         );
         let who = CallIdentity {
             tenant: tenant.into(),

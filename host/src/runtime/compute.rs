@@ -2,23 +2,34 @@
 //! (`runtime.max_computing_per_tenant`).
 //!
 //! Admission bounds how many calls a tenant runs; it does not bound how much CPU they take.
-//! A call that computes for a whole epoch tick (10 ms) is at its guest's every tick made to
-//! give up its tenant's compute slot and wait for one again, behind that tenant's other
+//! At each epoch tick (10 ms) a running guest yields to the executor. A guest that ran code
+//! through the whole tick before this one as well (it resumed less than
+//! [`COMPUTING_WITHIN`] ago and is still running) computes: it gives up its tenant's
+//! compute slot, if it holds one, and waits for one again behind that tenant's other
 //! computing calls (tokio's FIFO semaphore). A tenant with fifty spinning guests therefore
 //! runs only its share of them at a time and the rest wait off the executor's run queue,
 //! so another tenant's call is never queued behind fifty slices of someone else's loop.
 //!
-//! Calls that do not compute a whole tick (nearly all: adapters wait on I/O) never touch a
-//! slot. A call that took a slot keeps it until its next tick or its end, so a computing
-//! call that then waits on I/O holds its slot for that wait: the price of knowing only at
-//! ticks whether a guest computes.
+//! A guest's first tick is free, and so is a tick that finds it just back from a long wait
+//! on the host (a sleep, a request): the epoch passed while it waited, not while it ran.
+//! So calls that mostly wait on I/O (nearly all adapter calls) never touch a slot, and a
+//! tenant's burst of short calls is not made to take turns. A call that took a slot keeps
+//! it until its next tick or its end, so a computing call that then waits on I/O holds its
+//! slot for that wait: the price of knowing only at ticks whether a guest computes.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::limits::EPOCH_TICK;
+
+/// A tick that comes less than this after the guest resumed finds it computing: one tick
+/// of running code plus room for the scheduler's jitter on a loaded machine.
+pub(crate) const COMPUTING_WITHIN: Duration = EPOCH_TICK.saturating_mul(3);
 
 /// Every tenant's compute slots.
 pub(crate) struct Compute {
@@ -44,33 +55,65 @@ impl Compute {
             .clone();
         Turns {
             gate,
-            held: Arc::new(Mutex::new(None)),
+            state: Arc::new(Mutex::new(TurnState::default())),
         }
     }
 }
 
-/// One call's turns: the slot it holds since its last tick, if any.
+/// One call's turns at its tenant's compute slots.
 pub(crate) struct Turns {
     gate: Arc<Semaphore>,
-    held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    state: Arc<Mutex<TurnState>>,
+}
+
+/// What a call's ticks have left behind.
+#[derive(Default)]
+struct TurnState {
+    /// The slot it holds since its last tick, if any.
+    held: Option<OwnedSemaphorePermit>,
+    /// When its guest last resumed after a tick; `None` before its first tick.
+    resumed: Option<Instant>,
 }
 
 impl Turns {
-    /// At a tick: gives up the slot this call holds, yields to the executor, and waits for
-    /// a slot again behind the tenant's other computing calls.
+    /// At a tick: gives up the slot this call holds, yields to the executor and, if the
+    /// guest has been computing since it last resumed, waits for a slot again behind the
+    /// tenant's other computing calls.
     pub fn next(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        drop(self.take());
-        let (gate, held) = (self.gate.clone(), self.held.clone());
+        let computing = {
+            let mut state = self.lock();
+            drop(state.held.take());
+            state
+                .resumed
+                .is_some_and(|at| at.elapsed() < COMPUTING_WITHIN)
+        };
+        let (gate, state) = (self.gate.clone(), self.state.clone());
         Box::pin(async move {
             tokio::task::yield_now().await;
-            if let Ok(permit) = gate.acquire_owned().await {
-                *held.lock().unwrap_or_else(|p| p.into_inner()) = Some(permit);
-            }
+            let permit = if computing {
+                gate.acquire_owned().await.ok()
+            } else {
+                None
+            };
+            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            state.held = permit;
+            state.resumed = Some(Instant::now());
         })
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, TurnState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[cfg(test)]
     fn take(&self) -> Option<OwnedSemaphorePermit> {
-        self.held.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.lock().held.take()
+    }
+
+    /// Makes the guest look as if it resumed `ago` before now.
+    #[cfg(test)]
+    fn resumed_ago(&self, ago: Duration) {
+        self.lock().resumed = Instant::now().checked_sub(ago);
     }
 }
 
@@ -78,18 +121,27 @@ impl Turns {
 mod tests {
     use super::*;
 
+    /// Two ticks: the free first one, then one right after it, which finds the guest
+    /// computing.
+    async fn computing(turns: &Turns) {
+        turns.next().await;
+        assert!(turns.lock().held.is_none(), "a first tick is free");
+        turns.next().await;
+    }
+
     #[tokio::test]
     async fn a_tenants_computing_calls_take_turns_and_others_are_apart() {
         let compute = Compute::new(1);
         let (a1, a2) = (compute.turns("a"), compute.turns("a"));
         let b = compute.turns("b");
-        a1.next().await;
+        computing(&a1).await;
         assert_eq!(a1.gate.available_permits(), 0, "a1 holds a's only slot");
         // a2 waits while a1 holds the slot; b does not.
+        a2.next().await;
         let mut waiting = a2.next();
         assert!(futures::poll!(&mut waiting).is_pending());
         assert!(futures::poll!(&mut waiting).is_pending());
-        b.next().await;
+        computing(&b).await;
         // a1's next tick hands the slot to a2, and a1 queues behind it.
         let mut again = a1.next();
         waiting.await;
@@ -101,5 +153,22 @@ mod tests {
             a1.take().is_some(),
             "the slot came back to a1 when a2 ended"
         );
+    }
+
+    #[tokio::test]
+    async fn a_guest_back_from_a_wait_takes_no_slot_and_frees_its_own() {
+        let compute = Compute::new(1);
+        let (waiter, other) = (compute.turns("a"), compute.turns("a"));
+        computing(&waiter).await;
+        assert!(waiter.lock().held.is_some(), "computing through two ticks");
+        // The guest then waited on the host for longer than a tick or two: its next tick
+        // finds the epoch passed while it waited, frees the slot and takes none.
+        waiter.resumed_ago(COMPUTING_WITHIN * 2);
+        waiter.next().await;
+        assert!(waiter.lock().held.is_none(), "no slot after a wait");
+        assert_eq!(waiter.gate.available_permits(), 1);
+        // So the tenant's other computing call does not wait for it.
+        computing(&other).await;
+        assert!(other.lock().held.is_some());
     }
 }

@@ -13,6 +13,7 @@ use crate::config::RuntimeOptions;
 use crate::error::{Error, Result};
 use crate::metrics::Registry;
 use crate::native::Backends;
+use crate::outbound::OutboundProxy;
 use crate::service::Service;
 use crate::signing::{SignatureError, Signer};
 use crate::state::CallState;
@@ -53,6 +54,8 @@ pub(super) struct Inner {
     pub admission: Admission,
     /// Each tenant's compute slots (tenant-fair CPU).
     pub compute: Compute,
+    /// The forward proxy outbound requests go through, if any.
+    pub proxy: OutboundProxy,
 }
 
 impl Runtime {
@@ -63,7 +66,18 @@ impl Runtime {
     }
 
     /// A runtime with no bindings whose signed URLs `signer` makes and verifies.
+    /// Outbound requests go through the proxy the environment names, if any (see
+    /// [`OutboundProxy::from_env`]).
     pub fn with_signer(options: RuntimeOptions, signer: Signer) -> Result<Self> {
+        Self::assemble(options, signer, OutboundProxy::from_env())
+    }
+
+    /// A runtime with no bindings, its signer and its outbound proxy.
+    pub(super) fn assemble(
+        options: RuntimeOptions,
+        signer: Signer,
+        proxy: OutboundProxy,
+    ) -> Result<Self> {
         let engine = engine(&options)?;
         let linker = linker(&engine)?;
         let rt = Runtime {
@@ -81,6 +95,7 @@ impl Runtime {
                 metrics: Default::default(),
                 admission: Admission::new(&options),
                 compute: Compute::new(options.computing_share()),
+                proxy,
             }),
         };
         rt.start_background();

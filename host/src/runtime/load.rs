@@ -104,6 +104,7 @@ impl Runtime {
             grant,
             self.inner.signer.clone(),
             self.inner.metrics.clone(),
+            &self.inner.proxy,
         ))
     }
 

@@ -20,6 +20,7 @@ mod test_client;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -80,6 +81,7 @@ pub(crate) fn started<M>(what: &str, result: Result<M, MockError>) -> M {
 #[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -105,9 +107,11 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await.map_err(MockError::Bind)?;
         let addr = listener.local_addr().map_err(MockError::Bind)?;
         let (shutdown, stop) = oneshot::channel();
-        let task = tokio::spawn(serve(listener, Arc::new(handler), stop));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(serve(listener, Arc::new(handler), accepted.clone(), stop));
         Ok(MockServer {
             addr,
+            accepted,
             shutdown: Some(shutdown),
             task,
         })
@@ -131,6 +135,12 @@ impl MockServer {
     /// The bound address (always `127.0.0.1` and the port the OS picked).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many TCP connections the server has accepted so far: a client that keeps its
+    /// connections alive opens few, one that connects per request opens one per request.
+    pub fn connections_accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -158,8 +168,12 @@ impl Drop for MockServer {
 }
 
 /// The accept loop: one task per connection, all owned by a `JoinSet` so they end with the loop.
-async fn serve<F, Fut>(listener: TcpListener, handler: Arc<F>, mut stop: oneshot::Receiver<()>)
-where
+async fn serve<F, Fut>(
+    listener: TcpListener,
+    handler: Arc<F>,
+    accepted_count: Arc<AtomicUsize>,
+    mut stop: oneshot::Receiver<()>,
+) where
     F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = MockResponse> + Send + 'static,
 {
@@ -176,6 +190,7 @@ where
                         continue;
                     }
                 };
+                accepted_count.fetch_add(1, Ordering::SeqCst);
                 let handler = Arc::clone(&handler);
                 connections.spawn(async move {
                     let service = service_fn(move |req| {

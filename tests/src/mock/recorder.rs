@@ -68,6 +68,11 @@ impl MockRecorder {
 
     /// Starts a recorder, returning the bind error instead of panicking.
     pub async fn try_start() -> Result<MockRecorder, MockError> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a recorder on `addr` (say, where a stopped one was, to restart it).
+    pub async fn start_on(addr: SocketAddr) -> Result<MockRecorder, MockError> {
         let (count, _) = watch::channel(0);
         let state = Arc::new(State {
             response: Mutex::new(Programmed::default()),
@@ -75,7 +80,7 @@ impl MockRecorder {
             requests: Mutex::new(Vec::new()),
             count,
         });
-        let server = MockServer::serve(SocketAddr::from(([127, 0, 0, 1], 0)), &state).await?;
+        let server = MockServer::serve(addr, &state).await?;
         Ok(MockRecorder { server, state })
     }
 
@@ -130,6 +135,11 @@ impl MockRecorder {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
+    }
+
+    /// How many TCP connections it has accepted so far.
+    pub fn connections_accepted(&self) -> usize {
+        self.server.connections_accepted()
     }
 
     /// How many requests were received so far.

@@ -4,6 +4,7 @@
 
 mod boundary;
 mod config;
+mod egress;
 mod email;
 mod local;
 mod logging;
