@@ -178,6 +178,10 @@ impl Egress {
 /// What `wasi:http` should tell the guest about a failed request: the connection's I/O error
 /// (refused, reset, unreachable) or TLS failure when there is one.
 fn error_of(e: &hyper_util::client::legacy::Error) -> HttpError {
+    // hyper-rustls may hand a TLS failure over only as text inside its I/O error.
+    if format!("{e:?}").contains("InvalidCertificate") {
+        return HttpError::TlsCertificateError;
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(cause) = source {
         if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
