@@ -58,7 +58,8 @@ pub struct RuntimeOptions {
     /// before it is refused as busy (retryable), in milliseconds.
     pub queue_ms: u64,
     /// How many of one tenant's calls may compute (run guest code for more than an epoch
-    /// tick) at once; 0: half the machine's CPUs (at least one).
+    /// tick) at once; 0 (the default): no cap, every guest yields at each tick and the
+    /// executor runs them in turn.
     pub max_computing_per_tenant: u32,
     /// The largest `limits.memory_mib` a binding may ask for.
     pub max_memory_mib: u64,
@@ -95,13 +96,12 @@ impl RuntimeOptions {
         }
     }
 
-    /// How many of one tenant's calls may compute at once (see `max_computing_per_tenant`).
-    pub fn computing_share(&self) -> u32 {
+    /// How many of one tenant's calls may compute at once, if that is capped (see
+    /// `max_computing_per_tenant`).
+    pub fn computing_share(&self) -> Option<u32> {
         match self.max_computing_per_tenant {
-            0 => std::thread::available_parallelism()
-                .map_or(1, |n| n.get() as u32 / 2)
-                .max(1),
-            n => n,
+            0 => None,
+            n => Some(n),
         }
     }
 

@@ -221,17 +221,21 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
-        // At every epoch tick (10 ms) of computing, the guest yields to the executor and
-        // waits for one of its tenant's compute slots (see `compute`), so a guest that spins
-        // never holds a worker thread longer than a tick, and a tenant's many spinning
-        // guests take turns at its share of the CPUs instead of queueing ahead of everyone
-        // else's calls; past the deadline it traps.
+        // At every epoch tick (10 ms) of computing, the guest yields to the executor, so a
+        // guest that spins never holds a worker thread longer than a tick; where the
+        // operator caps computing per tenant, it also waits for one of its tenant's compute
+        // slots (see `compute`), so a tenant's many spinning guests take turns at their
+        // share instead of queueing ahead of everyone else's calls. Past the deadline it
+        // traps.
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |ctx| {
             Ok(if Instant::now() >= ctx.data().deadline {
                 UpdateDeadline::Interrupt
             } else {
-                UpdateDeadline::YieldCustom(1, turns.next())
+                match &turns {
+                    Some(turns) => UpdateDeadline::YieldCustom(1, turns.next()),
+                    None => UpdateDeadline::Yield(1),
+                }
             })
         });
         Ok(store)
