@@ -16,7 +16,8 @@ adapters:
 	./scripts/build-adapters.sh
 
 # Builds the components, then runs every test of the workspace: the host, server, mocks and
-# end-to-end tests, and the guest crates' own unit tests (natively).
+# end-to-end tests (the sandbox suites twice: with warm instances and with every call on a
+# fresh one, see tests/tests/e2e/warm.rs), and the guest crates' own unit tests (natively).
 test: deps adapters
 	cargo test --workspace
 

@@ -22,7 +22,8 @@ use crate::log_limit::LogLimiter;
 use crate::metrics::Registry;
 use crate::native::{Backend, BackendSettings, Grant};
 use crate::outbound::egress::LazyEgress;
-use crate::outbound::{OutboundProxy, OutboundRules, TrustedCa};
+use crate::outbound::{OutboundProxy, OutboundRules};
+use crate::runtime::warm::WarmPool;
 use crate::service::Service;
 use crate::signature::Signatures;
 use crate::signing::Signer;
@@ -104,8 +105,8 @@ pub(crate) struct Generation {
     pub forbidden: Arc<[HeaderName]>,
     /// The generation's pooled outbound connections (made on its first request).
     pub egress: Arc<LazyEgress>,
-    /// The binding's extra trusted CAs, kept for [`Generation::spec`].
-    pub trusted_ca: TrustedCa,
+    /// Its idle instances, kept warm for its next calls.
+    pub warm: WarmPool,
     pub limits: Limits,
     pub files: Option<std::path::PathBuf>,
     /// `files` resolved (links and `..` followed) once, when the generation is made, for
@@ -158,7 +159,7 @@ impl Generation {
                 spec.trusted_ca.clone(),
                 proxy.clone(),
             )),
-            trusted_ca: spec.trusted_ca.clone(),
+            warm: WarmPool::default(),
             limits: spec.limits,
             files: spec.files.clone(),
             files_real: spec.files.as_deref().map(real_path),
@@ -201,7 +202,7 @@ impl Generation {
             config: self.grants.config.clone(),
             allow: self.rules.allow.clone(),
             credentials: self.rules.credentials.clone(),
-            trusted_ca: self.trusted_ca.clone(),
+            trusted_ca: self.egress.trusted().clone(),
             limits: self.limits,
             files: self.files.clone(),
             backend: self.backend,
@@ -293,7 +294,11 @@ impl Binding {
     /// Makes `next` current; returns the generation it replaced.
     pub fn replace(&self, next: Generation) -> Arc<Generation> {
         let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
-        std::mem::replace(&mut *current, Arc::new(next))
+        let old = std::mem::replace(&mut *current, Arc::new(next));
+        drop(current);
+        // Its calls in flight finish on their own instances; none is kept after them.
+        old.warm.retire();
+        old
     }
 
     /// Generations replaced but not yet fully drained.

@@ -14,6 +14,7 @@
 //!   on and the TLS roots they trust ([`TrustedCa`]); [`credentials`]: secrets injected by the
 //!   host.
 //! - [`limits`], [`log_limit`], [`buffer`]: per-call limits, the guest log rate, host-held work.
+//! - [`compile_cache`]: compiled components kept on disk across restarts.
 //! - [`json`]: JSON ⇄ WIT values; [`signature`]: contract functions read once per component;
 //!   [`services`]: typed clients.
 //! - Leaves: [`metrics`] (the host's registry and the Prometheus text format), [`signing`],
@@ -37,6 +38,7 @@
 mod binding;
 pub mod bindings;
 pub mod buffer;
+pub mod compile_cache;
 pub mod config;
 pub mod contract;
 pub mod credentials;

@@ -39,6 +39,17 @@ pub struct Limits {
     /// How long an idle outbound connection is kept for reuse, in milliseconds
     /// (`idle_connection_ms`); 0 keeps none.
     pub idle_connection_ms: u64,
+    /// Whether an instance that served a call may serve further calls of this binding
+    /// (`instance_reuse`); off: a fresh instance for every call. What survives between the
+    /// calls an instance serves is its own memory (the guest's globals and heap), only ever
+    /// seen by later calls of the same binding generation.
+    pub instance_reuse: bool,
+    /// The most idle instances kept warm for this binding (`warm_instances`).
+    pub warm_instances: u32,
+    /// How many calls one instance serves before it is replaced (`calls_per_instance`).
+    pub calls_per_instance: u32,
+    /// How long an idle warm instance is kept, in milliseconds (`warm_idle_ms`).
+    pub warm_idle_ms: u64,
 }
 
 /// The most host resources (HTTP requests, header maps, streams, pollables...) one call may
@@ -57,6 +68,10 @@ impl Default for Limits {
             max_concurrent: 0,
             max_connections_per_host: 32,
             idle_connection_ms: 30_000,
+            instance_reuse: true,
+            warm_instances: 4,
+            calls_per_instance: 1000,
+            warm_idle_ms: 10_000,
         }
     }
 }
@@ -65,6 +80,11 @@ impl Limits {
     /// The deadline as a duration.
     pub fn deadline(&self) -> Duration {
         Duration::from_millis(self.deadline_ms)
+    }
+
+    /// How long an idle warm instance is kept.
+    pub fn warm_idle(&self) -> Duration {
+        Duration::from_millis(self.warm_idle_ms)
     }
 
     /// How long an idle outbound connection is kept.
@@ -100,6 +120,7 @@ impl Limits {
                 self.max_connections_per_host == 0,
                 "limits.max_connections_per_host",
             ),
+            (self.calls_per_instance == 0, "limits.calls_per_instance"),
         ];
         match zero.into_iter().find(|(bad, _)| *bad) {
             Some((_, key)) => Err(LimitError(key)),

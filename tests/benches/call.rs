@@ -1,13 +1,15 @@
 //! The cost of one call into a component that does nothing (`health` of test-misbehave, which
 //! returns at once), through the public host API:
 //!
-//! - `fresh_pooling`: `rt.analytics("t")?.health()` as the host serves every call: a new store
-//!   and instance from the shared pre-instantiated component, with the pooling allocator.
+//! - `fresh_pooling`: `rt.analytics("t")?.health()` with `limits.instance_reuse = false`: a
+//!   new store and instance for every call, from the shared pre-instantiated component, with
+//!   the pooling allocator.
 //! - `fresh_on_demand`: the same with `RuntimeOptions { pooling: false }` (mmap per instance).
+//! - `reuse_pooling` / `reuse_on_demand`: the same public call with the host's defaults: the
+//!   binding's warm instance serves it (its per-call state rearmed, then put back).
 //! - `warm_pooling` / `warm_on_demand`: `health` again and again on one store and instance
-//!   (the host's `Analytics::bench_warm_health` hook), i.e. what a pool of warm instances
-//!   would pay per call. Linear sampling: the one instantiation per sample drops out of the
-//!   slope.
+//!   (the host's `Analytics::bench_warm_health` hook): the floor a warm call could reach.
+//!   Linear sampling: the one instantiation per sample drops out of the slope.
 //!
 //! Ends with the ratios fresh vs warm and pooling vs on-demand.
 
@@ -17,11 +19,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{SamplingMode, Throughput};
-use switchyard_host::{BindingSpec, ComponentSource, Runtime, RuntimeOptions, Service};
+use switchyard_host::{BindingSpec, ComponentSource, Limits, Runtime, RuntimeOptions, Service};
 
 const GROUP: &str = "call";
 
-fn runtime(tokio: &tokio::runtime::Runtime, pooling: bool) -> Runtime {
+fn runtime(tokio: &tokio::runtime::Runtime, pooling: bool, reuse: bool) -> Runtime {
     tokio.block_on(async {
         Runtime::builder()
             .options(RuntimeOptions {
@@ -32,7 +34,11 @@ fn runtime(tokio: &tokio::runtime::Runtime, pooling: bool) -> Runtime {
             .binding(
                 "t",
                 Service::Analytics,
-                BindingSpec::new(ComponentSource::path(common::component("test-misbehave"))),
+                BindingSpec::new(ComponentSource::path(common::component("test-misbehave")))
+                    .limits(Limits {
+                        instance_reuse: reuse,
+                        ..Limits::default()
+                    }),
             )
             .build()
             .await
@@ -52,7 +58,15 @@ fn main() {
         let mut group = c.benchmark_group(GROUP);
         group.throughput(Throughput::Elements(1));
         for (pooling, name) in [(true, "pooling"), (false, "on_demand")] {
-            let rt = runtime(&tokio, pooling);
+            let reusing = runtime(&tokio, pooling, true);
+            group.sampling_mode(SamplingMode::Auto);
+            group.bench_function(format!("reuse_{name}"), |b| {
+                b.to_async(&tokio).iter(|| async {
+                    black_box(reusing.analytics("t").unwrap().health().await.unwrap());
+                })
+            });
+            tokio.block_on(reusing.shutdown());
+            let rt = runtime(&tokio, pooling, false);
             let status = tokio
                 .block_on(async { rt.analytics("t")?.health().await })
                 .expect("health answers");
@@ -91,6 +105,18 @@ fn main() {
         est("warm_pooling"),
         est("fresh_pooling"),
         "",
+    );
+    common::ratio_line(
+        "call on the binding's warm instance / fresh call (pooling)",
+        est("reuse_pooling"),
+        est("fresh_pooling"),
+        "",
+    );
+    common::ratio_line(
+        "call on the binding's warm instance / the warm floor (pooling)",
+        est("reuse_pooling"),
+        est("warm_pooling"),
+        "x",
     );
     common::ratio_line(
         "warm call / fresh call (on-demand)",

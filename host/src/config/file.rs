@@ -2,7 +2,7 @@
 //! keys of `[server]`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -44,7 +44,7 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> R
 }
 
 /// Runtime-wide options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeOptions {
     /// Use wasmtime's pooling instance allocator (faster instantiation, memory reserved up front).
@@ -69,6 +69,17 @@ pub struct RuntimeOptions {
     pub watch_interval_ms: u64,
     /// How often bindings with buffered work get a `lifecycle.tick`, in milliseconds.
     pub tick_interval_ms: u64,
+    /// A directory for compiled components (none: compile every component at every start).
+    /// Keyed by each component's digest, the wasmtime version and the engine's settings, so
+    /// a restart loads what it has already compiled instead of compiling it again; an entry
+    /// of another version or setting, or one that does not load, is compiled afresh. In a
+    /// file, relative to the file. It holds native code the host runs: it must belong to the
+    /// host's user and be writable by no one else (see [`crate::compile_cache`]).
+    pub compile_cache: Option<PathBuf>,
+    /// The most idle instances kept warm across all bindings (see `limits.instance_reuse`);
+    /// the pooling allocator has room for them on top of `max_instances`. 0: none (every
+    /// call gets a fresh instance).
+    pub max_warm_instances: u32,
 }
 
 impl Default for RuntimeOptions {
@@ -83,6 +94,8 @@ impl Default for RuntimeOptions {
             watch: false,
             watch_interval_ms: 500,
             tick_interval_ms: 250,
+            compile_cache: None,
+            max_warm_instances: 256,
         }
     }
 }

@@ -64,6 +64,11 @@ impl LazyEgress {
         }
     }
 
+    /// The extra CAs its TLS trusts.
+    pub fn trusted(&self) -> &TrustedCa {
+        &self.trusted
+    }
+
     /// The client, made now if this is the first request.
     pub fn get(&self) -> Result<&Egress, HttpError> {
         self.made
@@ -175,15 +180,16 @@ impl Egress {
     }
 }
 
-/// What `wasi:http` should tell the guest about a failed request: the connection's I/O error
-/// (refused, reset, unreachable) or TLS failure when there is one.
+/// What `wasi:http` should tell the guest about a failed request: the TLS failure when
+/// there is one, else the connection's I/O error (refused, reset, unreachable).
+///
+/// The cause chain is walked by hand: hyper-rustls wraps tokio-rustls's `io::Error` (which
+/// wraps the `rustls::Error`) in another `io::Error`, and `io::Error::source` skips the error
+/// it wraps, so the walk steps into each `io::Error`'s wrapped error instead.
 fn error_of(e: &hyper_util::client::legacy::Error) -> HttpError {
-    // hyper-rustls may hand a TLS failure over only as text inside its I/O error.
-    if format!("{e:?}").contains("InvalidCertificate") {
-        return HttpError::TlsCertificateError;
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(cause) = source {
+    let mut first_io: Option<&std::io::Error> = None;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(cause) = next {
         if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
             return match tls {
                 rustls::Error::InvalidCertificate(_) => HttpError::TlsCertificateError,
@@ -194,25 +200,21 @@ fn error_of(e: &hyper_util::client::legacy::Error) -> HttpError {
                 _ => HttpError::TlsProtocolError,
             };
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-                    return match tls {
-                        rustls::Error::InvalidCertificate(_) => HttpError::TlsCertificateError,
-                        _ => HttpError::TlsProtocolError,
-                    };
-                }
+        next = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                first_io.get_or_insert(io);
+                io.get_ref()
+                    .map(|inner| inner as &(dyn std::error::Error + 'static))
             }
-            if e.is_connect() {
-                return HttpError::Connect(std::io::Error::new(io.kind(), io.to_string()));
-            }
-        }
-        source = cause.source();
+            None => cause.source(),
+        };
     }
-    if e.is_connect() {
-        HttpError::ConnectionRefused
-    } else {
-        HttpError::ConnectionTerminated
+    match first_io {
+        Some(io) if e.is_connect() => {
+            HttpError::Connect(std::io::Error::new(io.kind(), io.to_string()))
+        }
+        _ if e.is_connect() => HttpError::ConnectionRefused,
+        _ => HttpError::ConnectionTerminated,
     }
 }
 

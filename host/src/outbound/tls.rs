@@ -48,11 +48,15 @@ impl TrustedCa {
         if certs.is_empty() {
             return Err(TrustedCaError::Empty);
         }
+        // Each must parse as a trust anchor (the store is only the check).
+        let mut anchors = RootCertStore::empty();
         for (i, cert) in certs.iter().enumerate() {
-            webpki_anchor(cert).map_err(|message| TrustedCaError::Anchor {
-                index: i + 1,
-                message,
-            })?;
+            anchors
+                .add(cert.clone())
+                .map_err(|e| TrustedCaError::Anchor {
+                    index: i + 1,
+                    message: e.to_string(),
+                })?;
         }
         Ok(TrustedCa {
             certs: certs.into(),
@@ -77,12 +81,6 @@ impl TrustedCa {
             .with_root_certificates(roots)
             .with_no_client_auth())
     }
-}
-
-/// Whether `cert` parses as a trust anchor.
-fn webpki_anchor(cert: &CertificateDer<'_>) -> Result<(), String> {
-    let mut store = RootCertStore::empty();
-    store.add(cert.clone()).map_err(|e| e.to_string())
 }
 
 /// The platform's trusted roots, read once; Mozilla's where the platform has none.

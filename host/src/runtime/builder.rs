@@ -38,7 +38,10 @@ impl RuntimeBuilder {
         let path = path.as_ref();
         let cfg = FileConfig::load(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
-        self.options = cfg.runtime;
+        self.options = cfg.runtime.clone();
+        if let Some(dir) = &mut self.options.compile_cache {
+            *dir = base.join(&*dir);
+        }
         self.signer = Some(cfg.signing.signer(&path.display().to_string())?);
         self.bindings
             .extend(cfg.bindings(base, &path.display().to_string())?);

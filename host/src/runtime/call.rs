@@ -1,12 +1,14 @@
-//! The call path: one call of a binding, in a fresh store and instance, within the binding's
-//! deadline and memory cap, its outcome classified (ok, deadline, memory, trap), logged in the
-//! call's span and counted in the host's metrics.
+//! The call path: one call of a binding, in a warm instance of its generation or a fresh one,
+//! within the binding's deadline and memory cap, its outcome classified (ok, deadline,
+//! memory, trap), logged in the call's span and counted in the host's metrics.
 //!
-//! Every call instantiates the binding's component afresh in its own store (with the pooling
-//! allocator this costs tens of microseconds) and drops it afterwards. A store runs one call
-//! at a time and is unusable after a trap, so a fresh instance per call gives concurrency,
-//! isolation between calls and tenants, and a clean slate after a trap for free; state that
-//! must outlive a call lives in the host-held buffer (see `buffer`).
+//! A call takes an idle instance of its generation when one is warm (see `warm`), and
+//! otherwise instantiates the component in a new store (with the pooling allocator this costs
+//! tens of microseconds). Either way the store's per-call state (identity, deadline, memory
+//! limiter, outbound policy, buffer lease, `wasi:http` context) is the call's own. A store
+//! runs one call at a time and is unusable after a trap, so only an instance whose call
+//! returned normally and left no host resource behind is kept; state that must outlive a
+//! call lives in the host-held buffer (see `buffer`), never in a guest.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -31,6 +33,17 @@ use crate::service::Service;
 use crate::state::CallState;
 
 use super::handle::Runtime;
+use super::warm::Warm;
+
+/// The call id an idle store's buffer lease carries: no call has it (ids start at 1).
+const IDLE_CALL: u64 = 0;
+
+/// A call's `wasi:http` context: header maps bounded by the binding's memory cap.
+fn http_ctx(limits: &crate::limits::Limits) -> WasiHttpCtx {
+    let mut http = WasiHttpCtx::new();
+    http.set_field_size_limit(limits.field_bytes());
+    http
+}
 
 impl Runtime {
     /// Calls into the current component of (tenant, service).
@@ -92,16 +105,68 @@ impl Runtime {
             call_id, function, digest = %&generation.loaded.digest[..12],
         );
         let limits = generation.limits;
-        let mut store = self.store(generation, who)?;
+        let labels = [
+            ("tenant", &*binding.tenant),
+            ("service", binding.service.as_str()),
+            ("adapter", &*generation.adapter),
+        ];
+        let reuse = limits.instance_reuse && self.inner.options.max_warm_instances > 0;
+        let (mut store, warm, served) = match reuse.then(|| generation.warm.take()).flatten() {
+            Some(w) => {
+                let mut store = w.store;
+                self.rearm(&mut store, generation, who);
+                (store, Some(w.instance), w.calls)
+            }
+            None => (self.store(generation, who)?, None, 0),
+        };
+        self.inner.metrics.record_host(
+            "switchyard_instances_total",
+            Kind::Counter,
+            1.0,
+            &[
+                labels[0],
+                labels[1],
+                labels[2],
+                ("instance", if warm.is_some() { "warm" } else { "fresh" }),
+            ],
+        );
         let pre = &generation.loaded.pre;
         let run = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            f(&mut store, &instance).await
+            let instance = match warm {
+                Some(instance) => instance,
+                None => pre.instantiate_async(&mut store).await?,
+            };
+            let value = f(&mut store, &instance).await?;
+            Ok((value, instance))
         };
         let started = Instant::now();
-        let outcome = tokio::time::timeout(limits.deadline(), run)
-            .instrument(span.clone())
-            .await;
+        let outcome: std::result::Result<wasmtime::Result<(R, Instance)>, _> =
+            tokio::time::timeout(limits.deadline(), run)
+                .instrument(span.clone())
+                .await;
+        let outcome = match outcome {
+            Ok(Ok((value, instance))) => {
+                // Kept only after a normal return that left no host resource behind, while
+                // its generation is current, below the instance's call cap.
+                let served = served.saturating_add(1);
+                if reuse
+                    && store.data().table.is_empty()
+                    && served < limits.calls_per_instance
+                    && Arc::ptr_eq(&binding.current(), generation)
+                {
+                    if let Some(place) = self.inner.warm_places.take() {
+                        self.idle(&mut store, generation);
+                        generation.warm.put(
+                            Warm::new(store, instance, served, place),
+                            limits.warm_instances,
+                        );
+                    }
+                }
+                Ok(Ok(value))
+            }
+            Ok(Err(e)) => Ok(Err((e, store))),
+            Err(elapsed) => Err((elapsed, store)),
+        };
         let _entered = span.enter();
         // A trap is the adapter's bug: an error. A deadline or the memory cap is a limit
         // doing its job: a warning.
@@ -114,7 +179,7 @@ impl Runtime {
         };
         let result = match outcome {
             Ok(Ok(value)) => Ok(value),
-            Err(_elapsed) => {
+            Err((_elapsed, _store)) => {
                 fail("deadline");
                 Err(Error::Deadline {
                     tenant: binding.tenant.to_string(),
@@ -123,7 +188,7 @@ impl Runtime {
                     deadline: limits.deadline(),
                 })
             }
-            Ok(Err(e)) => {
+            Ok(Err((e, store))) => {
                 let (tenant, service, function) = (
                     binding.tenant.to_string(),
                     binding.service.to_string(),
@@ -162,11 +227,6 @@ impl Runtime {
             Err(Error::MemoryLimit { .. }) => "memory",
             Err(_) => "trap",
         };
-        let labels = [
-            ("tenant", &*binding.tenant),
-            ("service", binding.service.as_str()),
-            ("adapter", &*generation.adapter),
-        ];
         let metrics = &self.inner.metrics;
         let with_outcome = [labels[0], labels[1], labels[2], ("outcome", outcome)];
         metrics.record_host("switchyard_calls_total", Kind::Counter, 1.0, &with_outcome);
@@ -193,27 +253,17 @@ impl Runtime {
                 })?;
         }
         let wasi = wasi.build();
-        let call_id = who.call_id;
-        let turns = self.inner.compute.turns(&who.tenant);
-        // What the guest can make the host hold, bounded by the binding's limits.
-        let mut http = WasiHttpCtx::new();
-        http.set_field_size_limit(limits.field_bytes());
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);
+        let tenant = who.tenant.clone();
         let mut store = Store::new(
             &self.inner.engine,
             CallState {
                 wasi,
-                http,
+                http: http_ctx(&limits),
                 table,
-                hooks: OutboundPolicy::new(
-                    generation.rules.clone(),
-                    generation.forbidden.clone(),
-                    generation.egress.clone(),
-                    who.clone(),
-                    self.inner.metrics.clone(),
-                ),
-                lease: Lease::new(generation.buffer.clone(), call_id),
+                hooks: self.policy(generation, &who),
+                lease: Lease::new(generation.buffer.clone(), who.call_id),
                 limiter: MemoryLimiter::new(limits.memory_bytes()),
                 who,
                 deadline: Instant::now() + limits.deadline(),
@@ -221,6 +271,46 @@ impl Runtime {
             },
         );
         store.limiter(|s| &mut s.limiter);
+        self.arm(&mut store, &tenant);
+        Ok(store)
+    }
+
+    /// Makes a warm instance's store the call's own: its identity, deadline, memory
+    /// limiter, outbound policy, buffer lease and `wasi:http` context, all fresh.
+    fn rearm(&self, store: &mut Store<CallState>, generation: &Generation, who: CallIdentity) {
+        let limits = generation.limits;
+        let tenant = who.tenant.clone();
+        let hooks = self.policy(generation, &who);
+        let data = store.data_mut();
+        data.http = http_ctx(&limits);
+        data.hooks = hooks;
+        data.lease = Lease::new(generation.buffer.clone(), who.call_id);
+        data.limiter = MemoryLimiter::new(limits.memory_bytes());
+        data.deadline = Instant::now() + limits.deadline();
+        data.who = who;
+        self.arm(store, &tenant);
+    }
+
+    /// Ends the call's hold on a store about to wait idle: its buffer lease ends now, so
+    /// what the call took and did not acknowledge goes back for the next delivery.
+    fn idle(&self, store: &mut Store<CallState>, generation: &Generation) {
+        store.data_mut().lease = Lease::new(generation.buffer.clone(), IDLE_CALL);
+    }
+
+    /// The outbound policy of one call of `generation`.
+    fn policy(&self, generation: &Generation, who: &CallIdentity) -> OutboundPolicy {
+        OutboundPolicy::new(
+            generation.rules.clone(),
+            generation.forbidden.clone(),
+            generation.egress.clone(),
+            who.clone(),
+            self.inner.metrics.clone(),
+        )
+    }
+
+    /// Sets the call's epoch deadline and what happens at each tick.
+    fn arm(&self, store: &mut Store<CallState>, tenant: &str) {
+        let turns = self.inner.compute.turns(tenant);
         // At every epoch tick (10 ms) of computing, the guest yields to the executor, so a
         // guest that spins never holds a worker thread longer than a tick; where the
         // operator caps computing per tenant, it also waits for one of its tenant's compute
@@ -238,7 +328,6 @@ impl Runtime {
                 }
             })
         });
-        Ok(store)
     }
 
     /// Instantiates `loaded` once under `spec`'s limits, calling nothing and granting no

@@ -137,6 +137,8 @@ impl Runtime {
         if let Err(e) = self.drain(&binding, &current).await {
             tracing::warn!(tenant, %service, error = %e, "removed binding could not deliver everything yet");
         }
+        // A removed binding keeps no instance: what is left is retried fresh.
+        current.warm.retire();
         if !current.buffer.is_empty() {
             binding.retire(current);
         }

@@ -5,19 +5,25 @@
 use wasmtime::component::Linker;
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::compile_cache::CompileCache;
 use crate::config::RuntimeOptions;
 use crate::error::{Error, Result};
 use crate::imports;
 use crate::native::{logging, messaging, monitoring, search};
 use crate::state::CallState;
 
-/// The engine for `options`.
-pub(super) fn engine(options: &RuntimeOptions) -> Result<Engine> {
+/// The engine for `options`, compiling through `cache` when there is one.
+pub(super) fn engine(options: &RuntimeOptions, cache: Option<&CompileCache>) -> Result<Engine> {
     let mut cfg = wasmtime::Config::new();
+    cfg.cache(cache.map(CompileCache::wasmtime_cache));
     cfg.wasm_component_model(true);
     cfg.epoch_interruption(true);
     if options.pooling {
-        let n = options.max_instances.max(1);
+        // Running calls, plus the idle instances kept warm.
+        let n = options
+            .max_instances
+            .max(1)
+            .saturating_add(options.max_warm_instances);
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(n);
         pool.total_core_instances(n.saturating_mul(8));

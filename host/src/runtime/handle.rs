@@ -9,9 +9,10 @@ use wasmtime::component::Linker;
 use wasmtime::Engine;
 
 use crate::binding::{Binding, Loaded};
+use crate::compile_cache::{CompileCache, CompileCacheStats};
 use crate::config::RuntimeOptions;
 use crate::error::{Error, Result};
-use crate::metrics::Registry;
+use crate::metrics::{self, Registry};
 use crate::native::Backends;
 use crate::outbound::OutboundProxy;
 use crate::service::Service;
@@ -22,6 +23,7 @@ use super::admission::Admission;
 use super::compute::Compute;
 use super::engine::{engine, linker};
 use super::reports::BindingInfo;
+use super::warm::WarmPlaces;
 
 /// Where signed URLs point when nothing else is configured.
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
@@ -56,6 +58,10 @@ pub(super) struct Inner {
     pub compute: Compute,
     /// The forward proxy outbound requests go through, if any.
     pub proxy: OutboundProxy,
+    /// Compiled components on disk (`runtime.compile_cache`), if kept.
+    pub compile_cache: Option<CompileCache>,
+    /// Room for idle instances kept warm (`runtime.max_warm_instances`).
+    pub warm_places: WarmPlaces,
 }
 
 impl Runtime {
@@ -78,8 +84,15 @@ impl Runtime {
         signer: Signer,
         proxy: OutboundProxy,
     ) -> Result<Self> {
-        let engine = engine(&options)?;
+        let compile_cache = match &options.compile_cache {
+            Some(dir) => Some(CompileCache::open(dir)?),
+            None => None,
+        };
+        let engine = engine(&options, compile_cache.as_ref())?;
         let linker = linker(&engine)?;
+        let admission = Admission::new(&options);
+        let compute = Compute::new(options.computing_share());
+        let warm_places = WarmPlaces::new(options.max_warm_instances);
         let rt = Runtime {
             inner: Arc::new(Inner {
                 engine,
@@ -93,9 +106,11 @@ impl Runtime {
                 native: Default::default(),
                 signer: Arc::new(signer),
                 metrics: Default::default(),
-                admission: Admission::new(&options),
-                compute: Compute::new(options.computing_share()),
+                admission,
+                compute,
                 proxy,
+                compile_cache,
+                warm_places,
             }),
         };
         rt.start_background();
@@ -120,7 +135,40 @@ impl Runtime {
 
     /// Every tenant's monitoring metrics in the Prometheus text format (for `/metrics`).
     pub fn prometheus_metrics(&self) -> String {
+        if let Some(cache) = &self.inner.compile_cache {
+            let new = cache.unreported();
+            let metrics = &self.inner.metrics;
+            let counter = metrics::Kind::Counter;
+            metrics.record_host(
+                "switchyard_compile_cache_hits_total",
+                counter,
+                new.hits as f64,
+                &[],
+            );
+            metrics.record_host(
+                "switchyard_compile_cache_misses_total",
+                counter,
+                new.misses as f64,
+                &[],
+            );
+        }
+        self.inner.metrics.record_host(
+            "switchyard_warm_instances",
+            metrics::Kind::Gauge,
+            f64::from(self.warm_instances()),
+            &[],
+        );
         self.inner.native.prometheus(&self.inner.metrics)
+    }
+
+    /// How many idle instances are kept warm now, across all bindings.
+    pub fn warm_instances(&self) -> u32 {
+        self.inner.warm_places.used()
+    }
+
+    /// How the compiled-component cache has served this runtime (none: no cache).
+    pub fn compile_cache_stats(&self) -> Option<CompileCacheStats> {
+        self.inner.compile_cache.as_ref().map(CompileCache::stats)
     }
 
     /// The runtime's options.

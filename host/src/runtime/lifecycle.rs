@@ -112,6 +112,7 @@ impl Runtime {
         for binding in bindings {
             binding.forget_drained();
             let current = binding.current();
+            current.warm.shrink(current.limits.warm_idle());
             let mut work = vec![(current, Lifecycle::Tick)];
             work.extend(
                 binding

@@ -126,6 +126,15 @@ impl Runtime {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::config(format!("files: cannot create {}: {e}", dir.display()))
             })?;
+            if let Some(cache) = &self.inner.compile_cache {
+                if cache.is_within(dir) {
+                    return Err(Error::config(format!(
+                        "files: {} holds runtime.compile_cache {}, code the host runs; keep the cache out of every binding's directory",
+                        dir.display(),
+                        cache.dir().display()
+                    )));
+                }
+            }
         }
         self.check_memory(spec)
     }

@@ -8,6 +8,7 @@
 //! - [`admission`]: how many calls run at once, per binding, per tenant and overall.
 //! - [`compute`]: how many of a tenant's calls compute at once (tenant-fair CPU).
 //! - [`call`]: one call, its limits and its outcome.
+//! - [`warm`]: idle instances kept for a generation's next calls.
 //! - [`invoke`]: calls by name with JSON, and the health report.
 //! - [`lifecycle`]: background tasks, ticks, drains and the file watcher.
 //! - [`changes`]: add, swap, rebind, remove, reload, shutdown.
@@ -24,6 +25,7 @@ mod invoke;
 mod lifecycle;
 mod load;
 mod reports;
+pub(crate) mod warm;
 
 pub use builder::RuntimeBuilder;
 pub use handle::{Runtime, DEFAULT_PUBLIC_URL};

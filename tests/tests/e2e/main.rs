@@ -3,6 +3,7 @@
 //! The components come from `make adapters` (target/components/, or `SWITCHYARD_COMPONENTS`).
 
 mod boundary;
+mod compile_cache;
 mod config;
 mod egress;
 mod email;
@@ -20,3 +21,4 @@ mod sentry;
 mod storage;
 mod support;
 mod swap;
+mod warm;

@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 use switchyard_host::{
     BindingSpec, ComponentSource, CredentialConfig, Error, ErrorKind, Injection, ProviderError,
-    Runtime, SecretSource, Service, Signer,
+    Runtime, RuntimeOptions, SecretSource, Service, Signer,
 };
 use switchyard_tests::mock::supabase::MockSupabase;
 
@@ -176,7 +176,12 @@ pub fn supabase_spec(mock: &MockSupabase, key: &str, public_base: Option<&str>) 
 /// A runtime over the tenants' backends (a new one over the same backends is a restart).
 async fn runtime_over(kind: Kind, backends: &Backends) -> Runtime {
     Runtime::builder()
-        .options(options())
+        // Room for every call of the concurrency checks at once (24 in
+        // readers_never_see_half_an_object): they test atomicity, not admission.
+        .options(RuntimeOptions {
+            max_instances_per_tenant: 32,
+            ..options()
+        })
         .signer(Signer::new(SIGNING_KEY.to_vec(), SERVER))
         .binding(TENANT, Service::Storage, backends.spec(kind, 0))
         .binding(OTHER, Service::Storage, backends.spec(kind, 1))
@@ -1928,7 +1933,10 @@ async fn concurrent_uploads_of_one_key_have_one_winner(p: &Provider) {
 
 async fn readers_never_see_half_an_object(p: &Provider) {
     p.bucket("atomic", json!({})).await;
-    let size = 512 * 1024;
+    // Larger than any one write, read or HTTP frame on the way (so a torn object would
+    // show), small enough that 24 calls at once fit their deadlines in a debug build on a
+    // loaded 2-core machine (each byte is a JSON number through `invoke_json`).
+    let size = 192 * 1024;
     p.upload("atomic", "hot.bin", &vec![0u8; size], json!({}))
         .await;
     // Writers replace the object with bodies of one repeated byte while readers read it:

@@ -14,11 +14,20 @@ pub const API_KEY: &str = "phc_test_key_do_not_leak";
 pub use switchyard_tests::component;
 
 /// Options for test runtimes: a small pool and quick ticks.
+///
+/// `SWITCHYARD_TEST_INSTANCE_REUSE=off` keeps no instance warm, so every call of every test
+/// gets a fresh one (`make test` runs the sandbox suites both ways).
 pub fn options() -> RuntimeOptions {
+    let reuse = std::env::var("SWITCHYARD_TEST_INSTANCE_REUSE").map_or(true, |v| v != "off");
     RuntimeOptions {
         max_instances: 64,
         tick_interval_ms: 50,
         watch_interval_ms: 100,
+        max_warm_instances: if reuse {
+            RuntimeOptions::default().max_warm_instances
+        } else {
+            0
+        },
         ..RuntimeOptions::default()
     }
 }
