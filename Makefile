@@ -29,7 +29,7 @@ lint:
 fmt:
 	cargo fmt --all
 
-# Builds the components, then runs the benchmarks in tests/benches/ (call, posthog, tenants, native, redis, soak;
+# Builds the components, then runs the benchmarks in tests/benches/ (call, posthog, tenants, native, redis, soak, startup;
 # docs/benchmarks.md says what each measures). About 3 minutes on 2 cores once built; each
 # bench ends with a summary of ratios, criterion's reports land in target/criterion/.
 bench: deps adapters

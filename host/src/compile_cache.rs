@@ -11,7 +11,8 @@
 //! What it cannot check is who wrote an entry: an entry that loads is native code the host
 //! runs. So the directory must be the host's alone: [`CompileCache::open`] creates it with
 //! mode 0700, and refuses one that is a link, belongs to another user, or that others may
-//! write; a binding's `files` directory (which a guest writes) may never hold it.
+//! write; a binding's `files` directory (which a guest writes) may never hold it or lie
+//! inside it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -90,10 +91,11 @@ impl CompileCache {
         self.cache.clone()
     }
 
-    /// Whether `dir` (a binding's `files`) is or holds the cache, so a guest could write it.
-    pub(crate) fn is_within(&self, dir: &Path) -> bool {
+    /// Whether `dir` (a binding's `files`) and the cache overlap (one is, holds or lies
+    /// inside the other), so a guest could write entries the host would run.
+    pub(crate) fn overlaps(&self, dir: &Path) -> bool {
         match dir.canonicalize() {
-            Ok(dir) => self.dir.starts_with(dir),
+            Ok(dir) => self.dir.starts_with(&dir) || dir.starts_with(&self.dir),
             Err(_) => false,
         }
     }

@@ -127,9 +127,9 @@ impl Runtime {
                 Error::config(format!("files: cannot create {}: {e}", dir.display()))
             })?;
             if let Some(cache) = &self.inner.compile_cache {
-                if cache.is_within(dir) {
+                if cache.overlaps(dir) {
                     return Err(Error::config(format!(
-                        "files: {} holds runtime.compile_cache {}, code the host runs; keep the cache out of every binding's directory",
+                        "files: {} overlaps runtime.compile_cache {}, code the host runs; keep the cache and every binding's directory apart",
                         dir.display(),
                         cache.dir().display()
                     )));

@@ -59,21 +59,25 @@ impl WarmPool {
         self.lock().pop()
     }
 
-    /// Keeps `warm` for a later call, unless the pool is retired or holds `keep` already.
+    /// Keeps `warm` for a later call, unless the pool is retired or holds `keep` already
+    /// (then it is dropped, outside the lock).
     pub fn put(&self, warm: Warm, keep: u32) {
-        if self.retired.load(Ordering::SeqCst) {
+        let mut idle = self.lock();
+        // Checked under the lock that `retire` takes, so none slips in after it.
+        if self.retired.load(Ordering::SeqCst) || idle.len() >= keep as usize {
+            drop(idle);
+            drop(warm);
             return;
         }
-        let mut idle = self.lock();
-        if idle.len() < keep as usize {
-            idle.push(warm);
-        }
+        idle.push(warm);
     }
 
     /// Drops every idle instance and keeps none from now on (the generation was replaced).
     pub fn retire(&self) {
+        let mut idle = self.lock();
         self.retired.store(true, Ordering::SeqCst);
-        let dropped = std::mem::take(&mut *self.lock());
+        let dropped = std::mem::take(&mut *idle);
+        drop(idle);
         drop(dropped);
     }
 
@@ -81,6 +85,9 @@ impl WarmPool {
     pub fn shrink(&self, idle: Duration) -> usize {
         let now = Instant::now();
         let mut pool = self.lock();
+        if pool.is_empty() {
+            return 0;
+        }
         let (keep, old): (Vec<Warm>, Vec<Warm>) = std::mem::take(&mut *pool)
             .into_iter()
             .partition(|w| now.duration_since(w.idle_since) < idle);

@@ -113,7 +113,7 @@ async fn the_file_names_the_cache_relative_to_itself() {
 }
 
 #[tokio::test]
-async fn a_binding_whose_files_hold_the_cache_is_refused() {
+async fn a_binding_whose_files_overlap_the_cache_is_refused() {
     let root = tempfile::tempdir().unwrap();
     let files = root.path().join("files");
     let err = Runtime::builder()
@@ -133,6 +133,26 @@ async fn a_binding_whose_files_hold_the_cache_is_refused() {
         .to_string();
     assert!(err.contains("runtime.compile_cache"), "{err}");
     assert!(err.contains("files"), "{err}");
+
+    // Nor may a binding's directory lie inside the cache, where its guest could plant entries.
+    let cache = root.path().join("cache");
+    let err = Runtime::builder()
+        .options(RuntimeOptions {
+            compile_cache: Some(cache.clone()),
+            ..options()
+        })
+        .binding(
+            "acme",
+            Service::Analytics,
+            BindingSpec::new(ComponentSource::path(component("analytics-local")))
+                .files(cache.join("modules")),
+        )
+        .build()
+        .await
+        .err()
+        .expect("a guest could plant cache entries")
+        .to_string();
+    assert!(err.contains("overlaps runtime.compile_cache"), "{err}");
 }
 
 #[tokio::test]

@@ -13,6 +13,18 @@ use switchyard_tests::tls::{TestCa, TlsMock};
 
 use crate::support::{misbehave_spec, options, runtime};
 
+/// The fetching test adapter with room for a TLS handshake on a loaded machine: these tests
+/// count connections and handshakes, and a call stopped at the default 500 ms would drop
+/// its connection and make another.
+fn fetcher() -> switchyard_host::BindingSpec {
+    let spec = misbehave_spec();
+    let limits = switchyard_host::Limits {
+        deadline_ms: 10_000,
+        ..spec.limits
+    };
+    spec.limits(limits)
+}
+
 fn fetch(url: &str) -> Event {
     Event::new("fetch", "u").properties(json!({ "url": url }))
 }
@@ -21,7 +33,7 @@ fn fetch(url: &str) -> Event {
 #[tokio::test]
 async fn a_thousand_calls_open_a_handful_of_connections() {
     let mock = MockRecorder::start().await;
-    let spec = misbehave_spec().allow(&mock.base_url()).expect("allow");
+    let spec = fetcher().allow(&mock.base_url()).expect("allow");
     let rt = runtime(vec![("acme", Service::Analytics, spec)]).await;
     let analytics = rt.analytics("acme").expect("binding");
     let url = format!("{}/ping", mock.base_url());
@@ -41,7 +53,7 @@ async fn a_thousand_calls_open_a_handful_of_connections() {
 #[tokio::test]
 async fn tenants_never_share_a_connection() {
     let mock = MockRecorder::start().await;
-    let spec = || misbehave_spec().allow(&mock.base_url()).expect("allow");
+    let spec = || fetcher().allow(&mock.base_url()).expect("allow");
     let rt = runtime(vec![
         ("acme", Service::Analytics, spec()),
         ("globex", Service::Analytics, spec()),
@@ -66,7 +78,7 @@ async fn tenants_never_share_a_connection() {
 async fn a_connection_the_server_closed_is_not_reused() {
     let first = MockRecorder::start().await;
     let addr = first.addr();
-    let spec = misbehave_spec().allow(&first.base_url()).expect("allow");
+    let spec = fetcher().allow(&first.base_url()).expect("allow");
     let rt = runtime(vec![("acme", Service::Analytics, spec)]).await;
     let analytics = rt.analytics("acme").expect("binding");
     let url = format!("{}/ping", first.base_url());
@@ -90,7 +102,7 @@ async fn a_binding_trusts_its_own_ca_and_only_that_binding() {
     let ca = TestCa::new().expect("test CA");
     let server = TlsMock::start(&ca).await.expect("TLS mock");
     let trusted = TrustedCa::from_pem(ca.ca_pem().as_bytes()).expect("PEM");
-    let allowed = || misbehave_spec().allow(&server.base_url()).expect("allow");
+    let allowed = || fetcher().allow(&server.base_url()).expect("allow");
     let rt = runtime(vec![
         (
             "selfhosted",
@@ -137,7 +149,7 @@ async fn requests_go_through_the_proxy_and_the_allowlist_still_holds() {
     let server = TlsMock::start(&ca).await.expect("TLS mock");
     let elsewhere = MockRecorder::start().await;
     let proxy = ConnectProxy::start().await.expect("proxy");
-    let spec = misbehave_spec()
+    let spec = fetcher()
         .allow(&server.base_url())
         .expect("allow")
         .trusted_ca(TrustedCa::from_pem(ca.ca_pem().as_bytes()).expect("PEM"));
