@@ -146,14 +146,11 @@ impl Runtime {
                 .await;
         let outcome = match outcome {
             Ok(Ok((value, instance))) => {
-                // Kept only after a normal return that left no host resource behind, while
-                // its generation is current, below the instance's call cap.
+                // Kept only after a normal return that left no host resource behind, below
+                // the instance's call cap; a replaced generation's pool is retired, so `put`
+                // refuses it there (no look at the binding's current generation needed).
                 let served = served.saturating_add(1);
-                if reuse
-                    && store.data().table.is_empty()
-                    && served < limits.calls_per_instance
-                    && Arc::ptr_eq(&binding.current(), generation)
-                {
+                if reuse && store.data().table.is_empty() && served < limits.calls_per_instance {
                     if let Some(place) = self.inner.warm_places.take() {
                         self.idle(&mut store, generation);
                         generation.warm.put(
