@@ -45,7 +45,7 @@ pub(super) fn linker(engine: &Engine) -> Result<Linker<CallState>> {
 fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     // Full WASI p2 so components built for wasm32-wasip2 instantiate; the context grants nothing.
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+    crate::outbound::handler::add_to_linker(linker)?;
     imports::types::add_to_linker(linker)?;
     imports::log::add_to_linker(linker, CallState::log)?;
     imports::config::add_to_linker(linker, CallState::config)?;

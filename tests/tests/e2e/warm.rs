@@ -8,7 +8,9 @@ use serde_json::json;
 use switchyard_host::services::analytics::Event;
 use switchyard_host::{BindingSpec, ComponentSource, Limits, Runtime, RuntimeOptions, Service};
 
-use crate::support::{component, eventually, misbehave_spec, options};
+use switchyard_tests::mock::posthog::MockPostHog;
+
+use crate::support::{component, eventually, misbehave_spec, options, posthog_spec, API_KEY};
 
 /// The test options with warm instances on, whatever `SWITCHYARD_TEST_INSTANCE_REUSE` says.
 fn on() -> RuntimeOptions {
@@ -63,6 +65,26 @@ async fn track(rt: &Runtime, tenant: &str, name: &str) -> switchyard_host::Resul
         .expect("bound")
         .track(&Event::new(name, "user-1"))
         .await
+}
+
+/// A guest that makes HTTP requests with `wasi:http` request options (the PostHog adapter sets
+/// its timeouts on each) stays warm: `handle` frees the options it was handed, which
+/// wasmtime-wasi-http alone leaves in the call's resource table (then the instance, holding a
+/// host resource, would be dropped after every call).
+#[tokio::test]
+async fn a_guest_that_sends_http_requests_stays_warm() {
+    let mock = MockPostHog::start(API_KEY).await;
+    let spec = posthog_spec(&mock, &[("flush_at", "1")]);
+    let rt = runtime_with(vec![("acme", spec)], on()).await;
+    for i in 0..5 {
+        track(&rt, "acme", &format!("event-{i}"))
+            .await
+            .expect("tracked");
+    }
+    assert_eq!(mock.events().len(), 5, "each track is sent at once");
+    assert_eq!(instances(&rt, "acme", "fresh"), 1);
+    assert_eq!(instances(&rt, "acme", "warm"), 4);
+    assert_eq!(rt.warm_instances(), 1);
 }
 
 #[tokio::test]
